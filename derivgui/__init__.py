@@ -1,0 +1,31 @@
+"""derivgui: derivatives made visible.
+
+The public API works without Qt or a display::
+
+    import derivgui
+    f = derivgui.compile_expr("x^2*y + y")
+    f(1.0, 2.0), f.grad(1.0, 2.0)
+
+PyTensor (the continuation of Theano) is imported on first use of ``compile_expr``, not here,
+so that ``import derivgui`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from derivgui.core.errors import ExpressionError
+
+if TYPE_CHECKING:
+    from derivgui.core.engine import CompiledExpression, compile_expr
+
+__all__ = ["CompiledExpression", "ExpressionError", "compile_expr", "__version__"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name in ("compile_expr", "CompiledExpression"):
+        from derivgui.core import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'derivgui' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""Shipped data (icons, desktop file, lessons, styles), installed as the package derivgui.resources."""
