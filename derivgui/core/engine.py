@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import reduce
-from typing import Callable
 
 import numpy as np
 
@@ -22,7 +22,10 @@ if "cxx=" not in os.environ.get("PYTENSOR_FLAGS", ""):
 import pytensor  # noqa: E402
 from pytensor import tensor as pt  # noqa: E402
 from pytensor.compile.mode import Mode, get_mode  # noqa: E402
+from pytensor.graph.rewriting.basic import in2out, node_rewriter  # noqa: E402
 from pytensor.link.vm import VMLinker  # noqa: E402
+from pytensor.scalar import basic as ps  # noqa: E402
+from pytensor.tensor.elemwise import Elemwise  # noqa: E402
 
 from derivgui.core.errors import ExpressionError  # noqa: E402
 from derivgui.core.functions import CONSTANTS  # noqa: E402
@@ -34,6 +37,23 @@ CACHE_SIZE = 128
 _compile_lock = threading.RLock()
 
 
+# NumPy ufuncs take at most 32 operands (inputs and output), and without C thunks every Elemwise
+# runs as a ufunc. The canonical rewrites flatten ``x + x + ... + x`` into one n-ary Add.
+_MAX_UFUNC_INPUTS = 31
+
+
+@node_rewriter([Elemwise])
+def _split_wide_add_mul(fgraph, node):
+    """Split an Add or Mul with more than 31 inputs into a tree of narrower ones."""
+    if len(node.inputs) <= _MAX_UFUNC_INPUTS or not isinstance(node.op.scalar_op, (ps.Add, ps.Mul)):
+        return None
+    terms = list(node.inputs)
+    while len(terms) > _MAX_UFUNC_INPUTS:
+        chunks = [terms[i : i + _MAX_UFUNC_INPUTS] for i in range(0, len(terms), _MAX_UFUNC_INPUTS)]
+        terms = [node.op(*chunk) if len(chunk) > 1 else chunk[0] for chunk in chunks]
+    return [node.op(*terms)]
+
+
 def compile_mode() -> Mode:
     """The mode for an interactive app: fast to compile, no C compiler, no JIT.
 
@@ -43,10 +63,15 @@ def compile_mode() -> Mode:
     stable (sigmoid'(-800) is 0, not NaN); FAST_COMPILE would skip them. Fusion would need C or
     Numba, and in-place rewrites buy nothing at these sizes, so both are excluded.
     """
-    return Mode(
-        VMLinker(use_cloop=False, c_thunks=False),
-        get_mode("FAST_RUN").provided_optimizer,
-    ).excluding("fusion", "inplace")
+    return (
+        Mode(
+            VMLinker(use_cloop=False, c_thunks=False),
+            get_mode("FAST_RUN").provided_optimizer,
+        )
+        .excluding("fusion", "inplace")
+        # After every rewrite that could widen a node again (positions up to 49.1).
+        .register((in2out(_split_wide_add_mul, name="split_wide_add_mul"), 49.2))
+    )
 
 
 def _cube_root(v):

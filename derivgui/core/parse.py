@@ -11,7 +11,6 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from derivgui.core.errors import ExpressionError
 from derivgui.core.functions import ALIASES, CONSTANTS, FUNCTIONS, VARIABLES, lookup_function
@@ -63,7 +62,7 @@ class Call:
     column: int
 
 
-Node = Union[Num, Var, Const, Unary, Binary, Call]
+Node = Num | Var | Const | Unary | Binary | Call
 
 
 @dataclass(frozen=True)

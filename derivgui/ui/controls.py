@@ -1,0 +1,195 @@
+"""Slider + spin box pairs for a point (linear) and a step Δ (signed, logarithmic)."""
+
+from __future__ import annotations
+
+import math
+
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QValidator
+from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+
+SLIDER_STEPS = 1000
+
+
+class PointControl(QWidget):
+    """``a`` (or ``b``): the slider spans the visible range, the spin box takes any value."""
+
+    valueChanged = pyqtSignal(float)
+
+    def __init__(self, label: str, spin_name: str, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lo, self._hi = -6.0, 6.0
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setObjectName(spin_name.replace("Spin", "Slider"))
+        self.spin = QDoubleSpinBox()
+        self.spin.setObjectName(spin_name)
+        self.spin.setDecimals(6)
+        self.spin.setRange(-1e6, 1e6)
+        self.spin.setKeyboardTracking(False)
+        self.spin.setSingleStep(0.1)
+        self.spin.setMinimumWidth(110)
+        for w in (self.slider, self.spin):
+            w.setToolTip(tooltip)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        caption = QLabel(label)
+        caption.setMinimumWidth(28)
+        layout.addWidget(caption)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.spin)
+        self.spin.valueChanged.connect(self._on_spin)
+        self.slider.valueChanged.connect(self._on_slider)
+
+    def value(self) -> float:
+        return self.spin.value()
+
+    def setValue(self, value: float) -> None:
+        self.spin.setValue(value)
+
+    def set_slider_range(self, lo: float, hi: float) -> None:
+        """Make the slider span [lo, hi] (the visible range) without moving the value."""
+        self._lo, self._hi = lo, hi
+        self._sync_slider(self.spin.value())
+
+    def _sync_slider(self, value: float) -> None:
+        span = self._hi - self._lo
+        pos = 0 if span <= 0 else round((value - self._lo) / span * SLIDER_STEPS)
+        self.slider.blockSignals(True)
+        self.slider.setValue(min(max(pos, 0), SLIDER_STEPS))
+        self.slider.blockSignals(False)
+
+    def _on_spin(self, value: float) -> None:
+        self._sync_slider(value)
+        self.valueChanged.emit(value)
+
+    def _on_slider(self, pos: int) -> None:
+        value = self._lo + (self._hi - self._lo) * pos / SLIDER_STEPS
+        self.spin.setValue(float(f"{value:.6g}"))
+
+
+class StepSpinBox(QDoubleSpinBox):
+    """A spin box for Δ: scientific notation, steps multiply by 10^0.1, and 0 is never a value."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(40)  # QDoubleSpinBox rounds to this many decimals; 1e-15 must survive
+        self.setRange(-1e6, 1e6)
+        self.setKeyboardTracking(False)
+        self._last_nonzero = 1.0
+        self.valueChanged.connect(self._remember)
+
+    def textFromValue(self, value: float) -> str:
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+            return f"{value:.4g}"
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.replace("−", "-").strip())
+        except ValueError:
+            return self._last_nonzero
+
+    def validate(self, text: str, pos: int):
+        stripped = text.replace("−", "-").strip()
+        if stripped in ("", "-", "+", ".", "-.", "+.") or stripped.lower().endswith(("e", "e-", "e+")):
+            return QValidator.Intermediate, text, pos
+        try:
+            value = float(stripped)
+        except ValueError:
+            return QValidator.Invalid, text, pos
+        if value == 0:
+            return QValidator.Intermediate, text, pos  # typing 0.001 passes through "0"
+        if not self.minimum() <= value <= self.maximum():
+            return QValidator.Invalid, text, pos
+        return QValidator.Acceptable, text, pos
+
+    def fixup(self, text: str) -> str:
+        return self.textFromValue(self._last_nonzero)
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(self.value() * 10 ** (0.1 * steps))
+
+    def _remember(self, value: float) -> None:
+        if value == 0:
+            self.setValue(self._last_nonzero)  # Δ = 0 is skipped, never shown
+        else:
+            self._last_nonzero = value
+
+
+class StepControl(QWidget):
+    """Δa (or Δb): a signed logarithmic slider from ±10^min_exponent up to ± the visible width.
+
+    The slider's middle is the smallest magnitude (either sign); its ends are the largest, so the
+    approach to 0 and the far secant are both one drag away.
+    """
+
+    valueChanged = pyqtSignal(float)
+
+    def __init__(self, label: str, spin_name: str, tooltip: str, min_exponent: float = -15.0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._min_exp = min_exponent
+        self._max_exp = 1.0
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
+        self.slider.setObjectName(spin_name.replace("Spin", "Slider"))
+        self.spin = StepSpinBox()
+        self.spin.setObjectName(spin_name)
+        self.spin.setMinimumWidth(110)
+        for w in (self.slider, self.spin):
+            w.setToolTip(tooltip)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        caption = QLabel(label)
+        caption.setMinimumWidth(28)
+        layout.addWidget(caption)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.spin)
+        self.spin.valueChanged.connect(self._on_spin)
+        self.slider.valueChanged.connect(self._on_slider)
+
+    def value(self) -> float:
+        return self.spin.value()
+
+    def setValue(self, value: float) -> None:
+        self.spin.setValue(value)
+
+    def set_max_magnitude(self, width: float) -> None:
+        """The slider's ends reach ± ``width`` (the visible width)."""
+        if width > 0 and math.isfinite(width):
+            self._max_exp = max(math.log10(width), self._min_exp + 1)
+            self._sync_slider(self.spin.value())
+
+    def slider_position(self, value: float) -> int:
+        if value == 0:
+            return 1
+        exp = min(max(math.log10(abs(value)), self._min_exp), self._max_exp)
+        magnitude = 1 + round((exp - self._min_exp) / (self._max_exp - self._min_exp) * (SLIDER_STEPS - 1))
+        return magnitude if value > 0 else -magnitude
+
+    def value_at(self, pos: int) -> float:
+        if pos == 0:
+            pos = 1
+        frac = (abs(pos) - 1) / (SLIDER_STEPS - 1)
+        magnitude = 10 ** (self._min_exp + frac * (self._max_exp - self._min_exp))
+        return float(f"{math.copysign(magnitude, pos):.4g}")
+
+    def _sync_slider(self, value: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(self.slider_position(value))
+        self.slider.blockSignals(False)
+
+    def _on_spin(self, value: float) -> None:
+        if value == 0:
+            return
+        self._sync_slider(value)
+        self.valueChanged.emit(value)
+
+    def _on_slider(self, pos: int) -> None:
+        if pos == 0:  # Δ = 0 is skipped: jump to the smallest step on the side we came from
+            pos = 1 if self.spin.value() < 0 else -1
+            self.slider.blockSignals(True)
+            self.slider.setValue(pos)
+            self.slider.blockSignals(False)
+        self.spin.setValue(self.value_at(pos))

@@ -1,0 +1,180 @@
+"""The 2D view: f, f', the point a and a + Δa with the notebook's guides, secant and tangent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import QPointF, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QFont
+
+from derivgui.core.geometry import SampledCurve, SecantReport, line_through, robust_y_range, sample_curve
+
+COLORS = {
+    "f": "#1f77b4",
+    "derivative": "#ff7f0e",
+    "secant": "#d62728",
+    "tangent": "#2ca02c",
+    "guide": "#55a868",
+    "point": "#222222",
+}
+
+
+class Plot2DView(pg.PlotWidget):
+    """A PlotWidget that resamples f for whatever x range is visible.
+
+    The compiled function arrives through ``set_function``; ``set_report`` moves the point
+    overlays (cheap, for every slider step); panning or zooming resamples the curves.
+    """
+
+    point_dragged = pg.QtCore.Signal(float)
+    range_changed = pyqtSignal(float, float)  # the visible x range, after a pan or zoom
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, background="w")
+        self.setObjectName("plot2d")
+        self.setMinimumSize(400, 300)
+        item = self.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setLabel("bottom", "x")
+        item.setLabel("left", "f(x)")
+        for axis in ("bottom", "left"):
+            item.getAxis(axis).setTextPen("k")
+            item.getAxis(axis).setPen(pg.mkPen("#444"))
+        self.legend = item.addLegend(offset=(10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
+        self._value_and_grad = None
+        self._report: SecantReport | None = None
+
+        axis_pen = pg.mkPen("#888", width=1)
+        self.x_axis_line = pg.InfiniteLine(pos=0, angle=0, pen=axis_pen)
+        self.y_axis_line = pg.InfiniteLine(pos=0, angle=90, pen=axis_pen)
+        for line in (self.x_axis_line, self.y_axis_line):
+            self.addItem(line, ignoreBounds=True)
+
+        self.f_curve = self.plot(name="f(x)", pen=pg.mkPen(COLORS["f"], width=2.5), connect="finite")
+        self.df_curve = self.plot(name="f′(x) (autodiff)", pen=pg.mkPen(COLORS["derivative"], width=2),
+                                  connect="finite")
+        self.secant = self.plot(name="secant", pen=pg.mkPen(COLORS["secant"], width=2))
+        self.tangent = self.plot(name="tangent", pen=pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine))
+        guide_pen = pg.mkPen(COLORS["guide"], width=1.2, style=Qt.DashLine)
+        self.guides = pg.PlotCurveItem(pen=guide_pen, connect="pairs")
+        self.addItem(self.guides, ignoreBounds=True)
+        self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(COLORS["point"]))
+        self.addItem(self.points, ignoreBounds=True)
+        self.handle = pg.TargetItem(size=14, movable=True, pen=pg.mkPen(COLORS["secant"], width=2),
+                                    brush=pg.mkBrush(0, 0, 0, 0))
+        self.handle.setToolTip("drag to move a along the curve")
+        self.handle.setZValue(20)
+        self.addItem(self.handle, ignoreBounds=True)
+        self.handle.sigPositionChanged.connect(self._on_handle_moved)
+        font = QFont()
+        font.setPointSize(11)
+        self.labels = {}
+        for key, text, anchor in (("a", "a", (0.5, 0)), ("a+da", "a + Δa", (0.5, 0)),
+                                  ("fa", "f(a)", (1, 0.5)), ("fa+da", "f(a + Δa)", (1, 0.5))):
+            label = pg.TextItem(text, color=COLORS["guide"], anchor=anchor)
+            label.setFont(font)
+            self.labels[key] = label
+            self.addItem(label, ignoreBounds=True)
+
+        self.curve = SampledCurve(np.zeros(0), np.zeros(0), np.zeros(0))
+        self._resample_timer = QTimer(self)
+        self._resample_timer.setSingleShot(True)
+        self._resample_timer.setInterval(0)
+        self._resample_timer.timeout.connect(self.resample)
+        item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
+        self._moving_handle = False
+
+    # -- data in -----------------------------------------------------------------------------
+
+    def set_function(self, value_and_grad, x_range: tuple[float, float] | None = None) -> None:
+        """Show a new compiled function; with ``x_range``, frame it (y from the curve's values)."""
+        self._value_and_grad = value_and_grad
+        if x_range is not None:
+            self.frame(*x_range)
+        self.resample()
+
+    def frame(self, x_min: float, x_max: float) -> None:
+        """Show [x_min, x_max] with a y range that fits the curve (robust against poles)."""
+        y_lo, y_hi = -1.0, 1.0
+        if self._value_and_grad is not None:
+            xs = np.linspace(x_min, x_max, 400)
+            values, (slopes,) = self._value_and_grad(xs)
+            y_lo, y_hi = robust_y_range(np.concatenate([values, slopes]))
+        self.getPlotItem().getViewBox().setRange(xRange=(x_min, x_max), yRange=(y_lo, y_hi), padding=0)
+
+    def visible_x_range(self) -> tuple[float, float]:
+        (x0, x1), _ = self.getPlotItem().getViewBox().viewRange()
+        return float(x0), float(x1)
+
+    def visible_y_range(self) -> tuple[float, float]:
+        _, (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        return float(y0), float(y1)
+
+    def sample_count(self) -> int:
+        """At least one sample per pixel (the issue asks one per 2 px; curves look smoother)."""
+        return max(400, int(self.getPlotItem().getViewBox().width()) + 1)
+
+    def resample(self) -> None:
+        if self._value_and_grad is None:
+            return
+        x0, x1 = self.visible_x_range()
+        y0, y1 = self.visible_y_range()
+        self.curve = sample_curve(self._value_and_grad, x0, x1, self.sample_count(), y1 - y0)
+        self.f_curve.setData(self.curve.x, self.curve.f)
+        self.df_curve.setData(self.curve.x, self.curve.df)
+        if self._report is not None:
+            self._draw_lines(self._report)
+
+    def set_report(self, report: SecantReport) -> None:
+        """Move the point overlays to a new (a, Δa)."""
+        self._report = report
+        a, ad = report.a, report.a + report.delta
+        fa, fad = report.f_a, report.f_a_delta
+        self.points.setData([a, ad], [fa, fad])
+        self._moving_handle = True
+        self.handle.setPos(a, fa if np.isfinite(fa) else 0.0)
+        self._moving_handle = False
+        # The notebook's dashed guides: down to the x axis and across to the y axis.
+        self.guides.setData(np.array([a, a, ad, ad, 0, a, 0, ad], dtype=float),
+                            np.array([0, fa, 0, fad, fa, fa, fad, fad], dtype=float))
+        self.labels["a"].setPos(a, 0)
+        self.labels["a+da"].setPos(ad, 0)
+        self.labels["fa"].setPos(0, fa)
+        self.labels["fa+da"].setPos(0, fad)
+        # Labels would pile up when Δa is tiny; show the a + Δa ones only when they are apart.
+        x0, x1 = self.visible_x_range()
+        y0, y1 = self.visible_y_range()
+        self.labels["a+da"].setVisible(bool(self.guides.isVisible() and abs(report.delta) > 0.06 * (x1 - x0)))
+        self.labels["fa+da"].setVisible(bool(self.guides.isVisible() and abs(fad - fa) > 0.05 * (y1 - y0)))
+        self._draw_lines(report)
+
+    def _draw_lines(self, report: SecantReport) -> None:
+        x0, x1 = self.visible_x_range()
+        self.secant.setData(*line_through(report.a, report.f_a, report.secant_slope, x0, x1))
+        self.tangent.setData(*line_through(report.a, report.f_a, report.tangent_slope, x0, x1))
+
+    # -- toggles -----------------------------------------------------------------------------
+
+    def set_visibility(self, f: bool, derivative: bool, secant: bool, tangent: bool, guides: bool) -> None:
+        self.f_curve.setVisible(f)
+        self.df_curve.setVisible(derivative)
+        self.secant.setVisible(secant)
+        self.tangent.setVisible(tangent)
+        self.guides.setVisible(guides)
+        for key, label in self.labels.items():
+            label.setVisible(guides and key in ("a", "fa"))
+        if self._report is not None:
+            self.set_report(self._report)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _on_range_changed(self, *_args) -> None:
+        self._resample_timer.start()  # coalesce the burst of range signals of one gesture
+        self.range_changed.emit(*self.visible_x_range())
+
+    def _on_handle_moved(self) -> None:
+        if not self._moving_handle:
+            self.point_dragged.emit(float(self.handle.pos().x()))
+
+    def handle_position(self) -> QPointF:
+        return self.handle.pos()
