@@ -20,13 +20,18 @@ class AppState:
     delta_a: float = 1.0
     b: float = 1.0
     delta_b: float = 1.0
-    x_range: tuple[float, float] = (-6.0, 6.0)
-    y_range: tuple[float, float] = (-6.0, 6.0)  # the 3D view's y (second variable) range
+    x_range: tuple[float, float] = (-6.0, 6.0)  # the 2D view's visible x range
+    surface_x_range: tuple[float, float] = (-6.0, 6.0)  # the 3D surface's domain
+    surface_y_range: tuple[float, float] = (-6.0, 6.0)
+    surface_range_custom: bool = False  # the user set the surface range: keep it for new expressions
     show_f: bool = True
     show_derivative: bool = True
-    show_secant: bool = True
-    show_tangent: bool = True
+    show_secant: bool = True  # in 3D: the secants along x and y
+    show_tangent: bool = True  # in 3D: the tangent lines of the slices
     show_guides: bool = True
+    show_gradient: bool = True
+    show_slices: bool = True
+    show_plane: bool = True
     _listeners: list[Callable[[set[str]], None]] = field(default_factory=list, repr=False, compare=False)
 
     def subscribe(self, listener: Callable[[set[str]], None]) -> None:
