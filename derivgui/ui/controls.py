@@ -6,7 +6,7 @@ import math
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QValidator
-from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PyQt5.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QWidget
 
 SLIDER_STEPS = 1000
 
@@ -193,3 +193,46 @@ class StepControl(QWidget):
             self.slider.setValue(pos)
             self.slider.blockSignals(False)
         self.spin.setValue(self.value_at(pos))
+
+
+class RangeControl(QWidget):
+    """The surface's domain: x from/to and y from/to spin boxes; emits only valid (lo < hi) ranges."""
+
+    rangeChanged = pyqtSignal(tuple, tuple)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.spins: dict[str, QDoubleSpinBox] = {}
+        for row, axis in enumerate(("x", "y")):
+            grid.addWidget(QLabel(f"{axis} from"), row, 0)
+            for col, end in enumerate(("Min", "Max")):
+                spin = QDoubleSpinBox()
+                spin.setObjectName(f"{axis}{end}Spin")
+                spin.setRange(-1e6, 1e6)
+                spin.setDecimals(4)
+                spin.setKeyboardTracking(False)
+                spin.setToolTip(f"the surface's {axis} range ({'lower' if end == 'Min' else 'upper'} end)")
+                spin.valueChanged.connect(self._emit)
+                self.spins[f"{axis}{end}"] = spin
+                grid.addWidget(spin, row, 1 + 2 * col)
+            grid.addWidget(QLabel("to"), row, 2)
+        self._quiet = False
+
+    def set_ranges(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        self._quiet = True
+        for key, value in zip(("xMin", "xMax", "yMin", "yMax"), (*x_range, *y_range), strict=True):
+            self.spins[key].setValue(value)
+        self._quiet = False
+
+    def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        s = self.spins
+        return (s["xMin"].value(), s["xMax"].value()), (s["yMin"].value(), s["yMax"].value())
+
+    def _emit(self, _value: float) -> None:
+        if self._quiet:
+            return
+        (x0, x1), (y0, y1) = self.ranges()
+        if x0 < x1 and y0 < y1:
+            self.rangeChanged.emit((x0, x1), (y0, y1))

@@ -21,12 +21,14 @@ from PyQt5.QtWidgets import (
 )
 
 from derivgui.core.functions import ALIASES, FUNCTIONS
-from derivgui.core.geometry import secant_report
+from derivgui.core.geometry import format_number, secant_report
 from derivgui.core.state import AppState
-from derivgui.ui.controls import PointControl, StepControl
+from derivgui.core.surface import default_surface_range, point_report
+from derivgui.ui.controls import PointControl, RangeControl, StepControl
 from derivgui.ui.editor import ExpressionEditor
+from derivgui.ui.page3d import SurfacePage
 from derivgui.ui.plot2d import Plot2DView
-from derivgui.ui.readouts import SlopeReadouts
+from derivgui.ui.readouts import ALONG_X, ALONG_Y, SlopeReadouts
 from derivgui.ui.worker import CompileService
 
 SAVE_DELAY_MS = 400
@@ -50,30 +52,48 @@ class MainWindow(QMainWindow):
 
         self.editor = ExpressionEditor()
         self.plot2d = Plot2DView()
+        self.page3d = SurfacePage()
+        self.plot3d = self.page3d.view
         self.views = QStackedWidget()
         self.views.addWidget(self.plot2d)
+        self.views.addWidget(self.page3d)
 
+        step_tip = "the step Δ{0} (logarithmic slider: the middle is tiny, the ends are wide; 0 is skipped)"
         self.point = PointControl("a", "pointSpin", "the point a where the tangent touches f")
-        self.step = StepControl("Δa", "deltaSpin",
-                                "the step Δa (logarithmic slider: the middle is tiny, the ends are wide; "
-                                "0 is skipped)")
+        self.step = StepControl("Δa", "deltaSpin", step_tip.format("a"))
+        self.point_y = PointControl("b", "pointYSpin", "the point's y coordinate b")
+        self.step_y = StepControl("Δb", "deltaYSpin", step_tip.format("b"))
+        self.surface_range = RangeControl()
         self.readouts = SlopeReadouts()
+        self.readouts_x = SlopeReadouts(ALONG_X)
+        self.readouts_y = SlopeReadouts(ALONG_Y)
+        self.gradient_norm = QLabel("—")
+        self.gradient_norm.setObjectName("gradientNormLabel")
+        self.gradient_norm.setToolTip("the length of the gradient ∇f(a, b) = (∂f/∂x, ∂f/∂y)")
         controls = QGroupBox("Point and step")
         controls_layout = QVBoxLayout(controls)
-        controls_layout.addWidget(self.point)
-        controls_layout.addWidget(self.step)
-        hint = QLabel("Drag Δa towards the middle: the secant (red) turns into the tangent (dashed green).")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: #555;")
-        controls_layout.addWidget(hint)
+        for widget in (self.point, self.step, self.point_y, self.step_y):
+            controls_layout.addWidget(widget)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555;")
+        controls_layout.addWidget(self.hint)
+        self.range_group = QGroupBox("Surface range")
+        QVBoxLayout(self.range_group).addWidget(self.surface_range)
+        self.readouts_3d = QWidget()
+        layout_3d = QVBoxLayout(self.readouts_3d)
+        layout_3d.setContentsMargins(0, 0, 0, 0)
+        layout_3d.addWidget(self.gradient_norm)
+        layout_3d.addWidget(self.readouts_x)
+        layout_3d.addWidget(self.readouts_y)
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(6, 0, 0, 0)
-        side_layout.addWidget(controls)
-        side_layout.addWidget(self.readouts)
+        for widget in (controls, self.range_group, self.readouts, self.readouts_3d):
+            side_layout.addWidget(widget)
         side_layout.addStretch(1)
-        side.setMinimumWidth(340)
+        side.setMinimumWidth(360)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.views)
@@ -103,14 +123,22 @@ class MainWindow(QMainWindow):
         self.editor.submitted.connect(self.request_compile)
         self.point.valueChanged.connect(lambda v: self.state.update(a=v))
         self.step.valueChanged.connect(lambda v: self.state.update(delta_a=v))
+        self.point_y.valueChanged.connect(lambda v: self.state.update(b=v))
+        self.step_y.valueChanged.connect(lambda v: self.state.update(delta_b=v))
+        self.surface_range.rangeChanged.connect(
+            lambda xr, yr: self.state.update(surface_x_range=xr, surface_y_range=yr, surface_range_custom=True))
         self.plot2d.point_dragged.connect(self.point.setValue)
+        self.page3d.slice_x.point_dragged.connect(self.point.setValue)
+        self.page3d.slice_y.point_dragged.connect(self.point_y.setValue)
         self.plot2d.range_changed.connect(self._on_x_range_changed)
         self.state.subscribe(self._on_state_changed)
 
         self.point.setValue(self.state.a)
         self.step.setValue(self.state.delta_a)
-        self.point.set_slider_range(*self.state.x_range)
-        self.step.set_max_magnitude(self.state.x_range[1] - self.state.x_range[0])
+        self.point_y.setValue(self.state.b)
+        self.step_y.setValue(self.state.delta_b)
+        self.surface_range.set_ranges(self.state.surface_x_range, self.state.surface_y_range)
+        self._set_mode(two_variables=False)
         self._apply_visibility()
         self.editor.history = self._load_history()
         self.editor.remember("")  # put the Up/Down position after the newest entry
@@ -142,6 +170,8 @@ class MainWindow(QMainWindow):
         zoom_in.setShortcut(QKeySequence.ZoomIn)
         zoom_out = view_menu.addAction("Zoom &out", lambda: self._zoom(1.25))
         zoom_out.setShortcut(QKeySequence.ZoomOut)
+        reset_camera = view_menu.addAction("Reset &camera", self.reset_camera)
+        reset_camera.setShortcut(QKeySequence("Ctrl+Shift+0"))
         view_menu.addSeparator()
         self.toggle_actions: dict[str, QAction] = {}
         toolbar = QToolBar("Show")
@@ -153,6 +183,9 @@ class MainWindow(QMainWindow):
             ("show_secant", "secant", "show the secant through (a, f(a)) and (a + Δa, f(a + Δa))"),
             ("show_tangent", "tangent", "show the tangent at a, slope f′(a)"),
             ("show_guides", "guides", "show the dashed guides and the a, f(a) labels"),
+            ("show_gradient", "∇f", "3D: show the gradient arrow under the point"),
+            ("show_slices", "slices", "3D: show the slices f(x, b) and f(a, y) on the surface"),
+            ("show_plane", "plane", "3D: show the tangent plane"),
         ), start=1):
             action = QAction(text, self, checkable=True)
             action.setObjectName(field + "Action")
@@ -196,7 +229,15 @@ class MainWindow(QMainWindow):
         self.editor.show_ok(f"✓ {signature} = {compiled.text}")
         self.setWindowTitle(f"derivgui — {signature} = {compiled.text}")
         self.state.update(expression=compiled.text)
-        if new_expression:
+        two_variables = len(compiled.variables) == 2
+        self._set_mode(two_variables)
+        if new_expression and two_variables:
+            if not self.state.surface_range_custom:
+                x_range, y_range = default_surface_range(compiled.expression.normalized)
+                self.state.update(surface_x_range=x_range, surface_y_range=y_range)
+                self.surface_range.set_ranges(x_range, y_range)
+            self._redraw_surface()
+        elif new_expression:
             self.plot2d.set_function(compiled.value_and_grad, x_range=self.plot2d_x_range())
         self.update_point()
         self.statusBar().showMessage(f"ready: derivative by PyTensor autodiff, compiled in {elapsed_ms:.0f} ms", 5000)
@@ -206,20 +247,61 @@ class MainWindow(QMainWindow):
 
     # -- point and step ----------------------------------------------------------------------
 
+    def _set_mode(self, two_variables: bool) -> None:
+        """Show the 3D page and its controls for f(x, y), the 2D ones for f(x); state is kept."""
+        self.views.setCurrentIndex(1 if two_variables else 0)
+        for widget in (self.point_y, self.step_y, self.range_group, self.readouts_3d):
+            widget.setVisible(two_variables)
+        self.readouts.setVisible(not two_variables)
+        self.hint.setText(
+            "Shrink Δa and Δb: the red secants fold onto the green tangent lines of the slices."
+            if two_variables else
+            "Drag Δa towards the middle: the secant (red) turns into the tangent (dashed green).")
+        for field in ("show_gradient", "show_slices", "show_plane"):
+            self.toggle_actions[field].setEnabled(two_variables)
+
+    def is_two_variables(self) -> bool:
+        return self.compiled is not None and len(self.compiled.variables) == 2
+
     def _on_state_changed(self, changed: set[str]) -> None:
-        if changed & {"a", "delta_a"}:
+        if changed & {"surface_x_range", "surface_y_range"} and self.is_two_variables():
+            self._redraw_surface()
+        if changed & {"a", "delta_a", "b", "delta_b", "surface_x_range", "surface_y_range"}:
             self.update_point()
         if any(name.startswith("show_") for name in changed):
             self._apply_visibility()
 
+    def _redraw_surface(self) -> None:
+        self.page3d.set_function(self.compiled.value_and_grad, self.state.surface_x_range,
+                                 self.state.surface_y_range)
+        x0, x1 = self.state.surface_x_range
+        y0, y1 = self.state.surface_y_range
+        self.point.set_slider_range(x0, x1)
+        self.point_y.set_slider_range(y0, y1)
+        self.step.set_max_magnitude(x1 - x0)
+        self.step_y.set_max_magnitude(y1 - y0)
+
     def update_point(self) -> None:
-        if self.compiled is None or len(self.compiled.variables) != 1:
+        """Re-evaluate at the point and move the overlays: no compile, a few evaluations."""
+        if self.compiled is None:
             return
-        report = secant_report(self.compiled.value_and_grad, self.state.a, self.state.delta_a)
-        self.plot2d.set_report(report)
-        self.readouts.show_report(report)
+        s = self.state
+        if len(self.compiled.variables) == 1:
+            report = secant_report(self.compiled.value_and_grad, s.a, s.delta_a)
+            self.plot2d.set_report(report)
+            self.readouts.show_report(report)
+            return
+        report = point_report(self.compiled.value_and_grad, s.a, s.b, s.delta_a, s.delta_b)
+        self.page3d.set_point(report, s.delta_a, s.delta_b)
+        self.readouts_x.show_report(report.along_x)
+        self.readouts_y.show_report(report.along_y)
+        scale = self.plot3d.gradient_scale
+        note = "" if scale == 1.0 else f"  (arrow drawn ×{format_number(scale, 3)})"
+        self.gradient_norm.setText(f"|∇f(a, b)| = {format_number(report.grad_norm)}{note}")
 
     def _on_x_range_changed(self, x0: float, x1: float) -> None:
+        if self.is_two_variables():
+            return  # the hidden 2D view does not drive the controls of the surface
         self.state.update(x_range=(x0, x1))
         self.point.set_slider_range(x0, x1)
         self.step.set_max_magnitude(x1 - x0)
@@ -227,12 +309,24 @@ class MainWindow(QMainWindow):
     def _apply_visibility(self) -> None:
         s = self.state
         self.plot2d.set_visibility(s.show_f, s.show_derivative, s.show_secant, s.show_tangent, s.show_guides)
+        self.page3d.set_overlay_visibility(
+            secant=s.show_secant, tangent=s.show_tangent, gradient=s.show_gradient, slices=s.show_slices,
+            plane=s.show_plane, guides=s.show_guides, f=s.show_f, derivative=s.show_derivative)
         for field, action in self.toggle_actions.items():
             if action.isChecked() != getattr(s, field):
                 action.setChecked(getattr(s, field))
 
     def reset_view(self) -> None:
-        self.plot2d.frame(*AppState().x_range)
+        if self.is_two_variables():
+            self.reset_camera()
+            self.page3d.set_function(self.compiled.value_and_grad, self.state.surface_x_range,
+                                     self.state.surface_y_range)
+            self.update_point()
+        else:
+            self.plot2d.frame(*AppState().x_range)
+
+    def reset_camera(self) -> None:
+        self.plot3d.reset_camera()
 
     def _zoom(self, factor: float) -> None:
         x0, x1 = self.plot2d.visible_x_range()
@@ -301,4 +395,5 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.settings.sync()
         self.compiler.shutdown()
+        self.page3d.stop_timers()
         super().closeEvent(event)

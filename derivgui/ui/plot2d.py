@@ -29,14 +29,15 @@ class Plot2DView(pg.PlotWidget):
     point_dragged = pg.QtCore.Signal(float)
     range_changed = pyqtSignal(float, float)  # the visible x range, after a pan or zoom
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, object_name: str = "plot2d", variable: str = "x", point: str = "a",
+                 function: str = "f(x)", derivative: str = "f′(x)") -> None:
         super().__init__(parent, background="w")
-        self.setObjectName("plot2d")
+        self.setObjectName(object_name)
         self.setMinimumSize(400, 300)
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.15)
-        item.setLabel("bottom", "x")
-        item.setLabel("left", "f(x)")
+        item.setLabel("bottom", variable)
+        item.setLabel("left", function)
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTextPen("k")
             item.getAxis(axis).setPen(pg.mkPen("#444"))
@@ -50,8 +51,8 @@ class Plot2DView(pg.PlotWidget):
         for line in (self.x_axis_line, self.y_axis_line):
             self.addItem(line, ignoreBounds=True)
 
-        self.f_curve = self.plot(name="f(x)", pen=pg.mkPen(COLORS["f"], width=2.5), connect="finite")
-        self.df_curve = self.plot(name="f′(x) (autodiff)", pen=pg.mkPen(COLORS["derivative"], width=2),
+        self.f_curve = self.plot(name=function, pen=pg.mkPen(COLORS["f"], width=2.5), connect="finite")
+        self.df_curve = self.plot(name=f"{derivative} (autodiff)", pen=pg.mkPen(COLORS["derivative"], width=2),
                                   connect="finite")
         self.secant = self.plot(name="secant", pen=pg.mkPen(COLORS["secant"], width=2))
         self.tangent = self.plot(name="tangent", pen=pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine))
@@ -62,15 +63,17 @@ class Plot2DView(pg.PlotWidget):
         self.addItem(self.points, ignoreBounds=True)
         self.handle = pg.TargetItem(size=14, movable=True, pen=pg.mkPen(COLORS["secant"], width=2),
                                     brush=pg.mkBrush(0, 0, 0, 0))
-        self.handle.setToolTip("drag to move a along the curve")
+        self.handle.setToolTip(f"drag to move {point} along the curve")
         self.handle.setZValue(20)
         self.addItem(self.handle, ignoreBounds=True)
         self.handle.sigPositionChanged.connect(self._on_handle_moved)
         font = QFont()
         font.setPointSize(11)
         self.labels = {}
-        for key, text, anchor in (("a", "a", (0.5, 0)), ("a+da", "a + Δa", (0.5, 0)),
-                                  ("fa", "f(a)", (1, 0.5)), ("fa+da", "f(a + Δa)", (1, 0.5))):
+        fname = function.split("(")[0]
+        for key, text, anchor in (("a", point, (0.5, 0)), ("a+da", f"{point} + Δ{point}", (0.5, 0)),
+                                  ("fa", f"{fname}({point})", (1, 0.5)),
+                                  ("fa+da", f"{fname}({point} + Δ{point})", (1, 0.5))):
             label = pg.TextItem(text, color=COLORS["guide"], anchor=anchor)
             label.setFont(font)
             self.labels[key] = label

@@ -21,28 +21,55 @@ def _value_label(name: str, tooltip: str) -> QLabel:
     return label
 
 
-class SlopeReadouts(QGroupBox):
-    """Secant slope, tangent slope and their difference, with 12 significant digits."""
+ONE_VARIABLE = {
+    "title": "Slopes at a",
+    "f_a": ("fAtPointLabel", "f(a)"),
+    "f_a_delta": ("fAtStepLabel", "f(a + Δa)"),
+    "secant": ("secantSlopeLabel", "secant slope"),
+    "tangent": ("tangentSlopeLabel", "tangent f′(a)"),
+    "error": ("slopeErrorLabel", "secant − tangent"),
+    "problem": "slopeProblemLabel",
+}
+ALONG_X = {
+    "title": "Along x (y = b fixed)",
+    "f_a": ("fAtPoint3DLabel", "f(a, b)"),
+    "f_a_delta": ("fAtStepXLabel", "f(a + Δa, b)"),
+    "secant": ("secantXSlopeLabel", "secant slope"),
+    "tangent": ("gradientXLabel", "∂f/∂x (autodiff)"),
+    "error": ("slopeXErrorLabel", "secant − ∂f/∂x"),
+    "problem": "slopeXProblemLabel",
+}
+ALONG_Y = {
+    "title": "Along y (x = a fixed)",
+    "f_a": ("fAtPoint3DYLabel", "f(a, b)"),
+    "f_a_delta": ("fAtStepYLabel", "f(a, b + Δb)"),
+    "secant": ("secantYSlopeLabel", "secant slope"),
+    "tangent": ("gradientYLabel", "∂f/∂y (autodiff)"),
+    "error": ("slopeYErrorLabel", "secant − ∂f/∂y"),
+    "problem": "slopeYProblemLabel",
+}
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Slopes at a", parent)
-        self.f_a = _value_label("fAtPointLabel", "f(a)")
-        self.f_a_delta = _value_label("fAtStepLabel", "f(a + Δa)")
-        self.secant = _value_label("secantSlopeLabel", "(f(a + Δa) − f(a)) / Δa: the slope of the secant")
-        self.tangent = _value_label("tangentSlopeLabel", "f′(a) from PyTensor's automatic differentiation")
-        self.error = _value_label("slopeErrorLabel", "secant slope − tangent slope: shrinks like Δa")
+
+class SlopeReadouts(QGroupBox):
+    """Secant slope, tangent slope and their difference, with 12 significant digits.
+
+    ``names`` gives objectNames and captions, so the same group serves f(x) and each direction
+    of f(x, y).
+    """
+
+    def __init__(self, names: dict = ONE_VARIABLE, parent: QWidget | None = None) -> None:
+        super().__init__(names["title"], parent)
+        self.f_a = _value_label(names["f_a"][0], names["f_a"][1])
+        self.f_a_delta = _value_label(names["f_a_delta"][0], names["f_a_delta"][1])
+        self.secant = _value_label(names["secant"][0], "(f(a + Δa) − f(a)) / Δa: the slope of the secant")
+        self.tangent = _value_label(names["tangent"][0], "the derivative from PyTensor's automatic differentiation")
+        self.error = _value_label(names["error"][0], "secant slope − tangent slope: shrinks like the step")
         self.problem = QLabel("")
-        self.problem.setObjectName("slopeProblemLabel")
+        self.problem.setObjectName(names["problem"])
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #a04000;")
         grid = QGridLayout(self)
-        rows = [
-            ("f(a)", self.f_a),
-            ("f(a + Δa)", self.f_a_delta),
-            ("secant slope", self.secant),
-            ("tangent f′(a)", self.tangent),
-            ("secant − tangent", self.error),
-        ]
+        rows = [(names[key][1], getattr(self, key)) for key in ("f_a", "f_a_delta", "secant", "tangent", "error")]
         for row, (caption, label) in enumerate(rows):
             grid.addWidget(QLabel(caption), row, 0)
             grid.addWidget(label, row, 1)

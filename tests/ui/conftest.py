@@ -68,3 +68,11 @@ def type_expression(qtbot, window, text: str, wait: bool = True) -> None:
     qtbot.keyClick(line, Qt.Key_Return)
     if wait:
         qtbot.waitUntil(lambda: window.last_result_text == text, timeout=20000)
+
+
+def pytest_configure(config):
+    # Every window in the session shares GL resources (shader programs) with Qt's global context,
+    # as the app itself does; without it, a program compiled for a closed window's context is invalid.
+    from PyQt5.QtCore import QCoreApplication, Qt
+
+    QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)

@@ -1,0 +1,429 @@
+"""The 3D view of f(x, y): surface, point, gradient arrow, slices, secants and tangent plane.
+
+World coordinates are the data scaled into a fixed box, so a surface whose heights run to
+thousands still sits in the same frame as the x and y axes; ``_to_world`` is the one place
+that maps data to the scene.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.opengl as gl
+from OpenGL import GL
+from PyQt5.QtCore import QRectF, Qt
+from PyQt5.QtGui import QColor, QFont, QImage, QLinearGradient, QMatrix4x4, QPainter, QVector3D
+from PyQt5.QtWidgets import QHBoxLayout, QWidget
+from pyqtgraph.opengl import shaders
+
+from derivgui.core.geometry import format_number
+from derivgui.core.surface import (
+    PointReport,
+    SurfaceGrid,
+    coolwarm,
+    finite_faces,
+    grid_faces,
+    slice_along_x,
+    slice_along_y,
+    tangent_plane_patch,
+)
+
+HALF_XY = 5.0  # the x and y ranges map to [-5, 5] in the scene
+HALF_Z = 3.0  # the robust height range maps to [-3, 3]
+CAMERA = {"distance": 21.0, "elevation": 28.0, "azimuth": -60.0}
+COLORS = {
+    "point": (0.05, 0.05, 0.05, 1.0),
+    "slice_x": (0.10, 0.10, 0.10, 1.0),
+    "slice_y": (0.55, 0.05, 0.55, 1.0),
+    "tangent": (0.10, 0.70, 0.10, 1.0),
+    "secant": (0.84, 0.15, 0.16, 1.0),
+    "gradient": (0.0, 0.0, 0.0, 1.0),
+    "plane": (0.30, 0.75, 0.30, 0.35),
+    "axis": (0.35, 0.35, 0.35, 1.0),
+}
+
+
+# pyqtgraph's "shaded" program lights one side only and darkens a surface seen from above to
+# near black; this one lights both sides and keeps the colour map readable.
+_SURFACE_SHADER = "derivgui_two_sided"
+shaders.ShaderProgram(_SURFACE_SHADER, [
+    shaders.VertexShader("""
+        uniform mat4 u_mvp;
+        uniform mat3 u_normal;
+        attribute vec4 a_position;
+        attribute vec3 a_normal;
+        attribute vec4 a_color;
+        varying vec4 v_color;
+        varying vec3 v_normal;
+        void main() {
+            v_normal = normalize(u_normal * a_normal);
+            v_color = a_color;
+            gl_Position = u_mvp * a_position;
+        }
+    """),
+    shaders.FragmentShader("""
+        #ifdef GL_ES
+        precision mediump float;
+        #endif
+        varying vec4 v_color;
+        varying vec3 v_normal;
+        void main() {
+            float p = abs(dot(normalize(v_normal), normalize(vec3(0.3, 0.5, 1.0))));
+            gl_FragColor = vec4(v_color.rgb * (0.55 + 0.45 * p), v_color.a);
+        }
+    """),
+])
+
+
+# Overlay lines are drawn over the surface rather than into it: a tangent line is half under a
+# convex surface, and a student must see all of it.
+ON_TOP = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
+
+
+def _line(color, width: float = 2.0, mode: str = "lines") -> gl.GLLinePlotItem:
+    item = gl.GLLinePlotItem(pos=np.zeros((2, 3)), color=color, width=width, antialias=True, mode=mode)
+    item.setGLOptions(ON_TOP)
+    return item
+
+
+class Plot3DView(gl.GLViewWidget):
+    """A GLViewWidget that draws a compiled f(x, y) and the overlays at a point."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plot3d")
+        self.setBackgroundColor("w")
+        self.setMinimumSize(400, 300)
+        self.setCameraPosition(**CAMERA)
+        self._value_and_grad = None
+        self.grid: SurfaceGrid | None = None
+        self.x_range = (-6.0, 6.0)
+        self.y_range = (-6.0, 6.0)
+        self.z_range = (-1.0, 1.0)
+        self.report: PointReport | None = None
+        self._deltas = (1.0, 1.0)
+        self._overlay_visible: dict[str, bool] = {}
+        self.gradient_scale = 1.0  # the arrow is ∇f times this (shortened when it would leave the box)
+
+        self.surface = gl.GLMeshItem(smooth=True, shader=_SURFACE_SHADER, glOptions="opaque")
+        self.surface.setVisible(False)  # an empty mesh item cannot paint
+        self.addItem(self.surface)
+        self.floor_grid = gl.GLGridItem(color=(0, 0, 0, 40))
+        self.floor_grid.setSize(2 * HALF_XY, 2 * HALF_XY)
+        self.floor_grid.setSpacing(1, 1)
+        self.floor_grid.translate(0, 0, -HALF_Z)
+        self.addItem(self.floor_grid)
+        self.box = _line(COLORS["axis"], 1.0)
+        self.box.setGLOptions("translucent")
+        self.addItem(self.box)
+        self.tick_labels: list[gl.GLTextItem] = []
+
+        self.marker = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=12, color=COLORS["point"], pxMode=True)
+        self.marker.setGLOptions(ON_TOP)
+        self.drop_line = _line((0.2, 0.2, 0.2, 0.8), 1.0)
+        self.gradient_arrow = _line(COLORS["gradient"], 3.0)
+        self.slice_x = _line(COLORS["slice_x"], 3.0, "line_strip")
+        self.slice_y = _line(COLORS["slice_y"], 3.0, "line_strip")
+        self.tangent_lines = _line(COLORS["tangent"], 2.5)
+        self.secant_lines = _line(COLORS["secant"], 2.5)
+        self.secant_points = gl.GLScatterPlotItem(pos=np.zeros((2, 3)), size=8, color=COLORS["secant"], pxMode=True)
+        self.secant_points.setGLOptions(ON_TOP)
+        self.plane = gl.GLMeshItem(color=COLORS["plane"], smooth=False, glOptions="translucent")
+        self.plane.setVisible(False)
+        self.overlays = {
+            "gradient": [self.gradient_arrow, self.drop_line],
+            "slices": [self.slice_x, self.slice_y],
+            "tangent": [self.tangent_lines],
+            "secant": [self.secant_lines, self.secant_points],
+            "plane": [self.plane],
+        }
+        for item in (self.plane, self.slice_x, self.slice_y, self.tangent_lines, self.secant_lines,
+                     self.secant_points, self.drop_line, self.gradient_arrow, self.marker):
+            self.addItem(item)
+
+    # -- coordinates ---------------------------------------------------------------------------
+
+    def _to_world(self, x, y, z) -> np.ndarray:
+        """Data (x, y, z) → scene coordinates, as an (n, 3) array."""
+        (x0, x1), (y0, y1), (z0, z1) = self.x_range, self.y_range, self.z_range
+        wx = (np.asarray(x, float) - x0) / (x1 - x0) * 2 * HALF_XY - HALF_XY
+        wy = (np.asarray(y, float) - y0) / (y1 - y0) * 2 * HALF_XY - HALF_XY
+        wz = (np.asarray(z, float) - z0) / (z1 - z0) * 2 * HALF_Z - HALF_Z
+        wx, wy, wz = np.broadcast_arrays(wx, wy, wz)
+        return np.stack([wx.ravel(), wy.ravel(), wz.ravel()], axis=1)
+
+    # -- surface -------------------------------------------------------------------------------
+
+    def set_surface(self, value_and_grad, grid: SurfaceGrid) -> None:
+        """Show a sampled surface (from ``surface.sample_surface``) of ``value_and_grad``."""
+        self._value_and_grad = value_and_grad
+        self.grid = grid
+        self.x_range = (float(grid.x[0]), float(grid.x[-1]))
+        self.y_range = (float(grid.y[0]), float(grid.y[-1]))
+        self.z_range = grid.z_range()
+        nx, ny = grid.z.shape
+        vertices = self._to_world(grid.x[:, None], grid.y[None, :], np.where(np.isfinite(grid.z), grid.z, 0.0))
+        # Heights beyond the robust range are clamped so a pole becomes a flat cap, not a spike.
+        vertices[:, 2] = np.clip(vertices[:, 2], -HALF_Z * 1.15, HALF_Z * 1.15)
+        z0, z1 = self.z_range
+        colors = coolwarm(((grid.z - z0) / (z1 - z0)).ravel())
+        faces = finite_faces(grid_faces(nx, ny), grid.z)
+        self.surface.setMeshData(vertexes=vertices.astype(np.float32), faces=faces,
+                                 vertexColors=colors.astype(np.float32), smooth=True)
+        self.surface.setVisible(len(faces) > 0)
+        self._draw_box_and_ticks()
+        if self.report is not None:
+            self.set_point(self.report, *self._deltas)
+
+    def _draw_box_and_ticks(self) -> None:
+        h, z = HALF_XY, HALF_Z
+        corners = [(-h, -h, -z), (h, -h, -z), (h, h, -z), (-h, h, -z)]
+        segments = []
+        for i in range(4):
+            segments += [corners[i], corners[(i + 1) % 4]]
+        segments += [(-h, h, -z), (-h, h, z)]  # the height axis at the back corner
+        self.box.setData(pos=np.array(segments, dtype=float))
+        for item in self.tick_labels:
+            self.removeItem(item)
+        self.tick_labels = []
+        font = QFont()
+        font.setPointSize(9)
+        title_font = QFont()
+        title_font.setPointSize(12)
+        title_font.setBold(True)
+        black = QColor(20, 20, 20)
+        for value in _nice_ticks(*self.x_range):
+            pos = self._to_world(value, self.y_range[0], self.z_range[0])[0] + (0, -0.6, 0)
+            self._add_text(pos, _tick_text(value), font, black)
+        for value in _nice_ticks(*self.y_range):
+            pos = self._to_world(self.x_range[1], value, self.z_range[0])[0] + (0.5, 0, 0)
+            self._add_text(pos, _tick_text(value), font, black)
+        for value in _nice_ticks(*self.z_range):
+            pos = self._to_world(self.x_range[0], self.y_range[1], value)[0] + (-0.4, 0.3, 0)
+            self._add_text(pos, _tick_text(value), font, black)
+        self._add_text((0, -h - 1.8, -z), "x", title_font, black)
+        self._add_text((h + 1.8, 0, -z), "y", title_font, black)
+        self._add_text((-h - 0.5, h + 0.5, z + 0.6), "f(x, y)", title_font, black)
+
+    def _add_text(self, pos, text: str, font: QFont, color: QColor) -> None:
+        # "translucent", not GLTextItem's default "additive": dark text added to white is invisible.
+        item = gl.GLTextItem(pos=np.asarray(pos, float), text=text, font=font, color=color, glOptions="translucent")
+        self.tick_labels.append(item)
+        self.addItem(item)
+
+    # -- the point -----------------------------------------------------------------------------
+
+    def set_point(self, report: PointReport, delta_a: float, delta_b: float) -> None:
+        """Move every overlay to the point (a, b); the camera stays where the user put it."""
+        self.report = report
+        self._deltas = (delta_a, delta_b)
+        if self._value_and_grad is None:
+            return
+        a, b, fz = report.a, report.b, report.f
+        finite = np.isfinite(fz)
+        point = self._to_world(a, b, fz if finite else self.z_range[0])
+        self.marker.setData(pos=point, color=COLORS["point"])
+        floor = self._to_world(a, b, self.z_range[0])
+        self.drop_line.setData(pos=np.vstack([point, floor]))
+
+        span_x = self.x_range[1] - self.x_range[0]
+        span_y = self.y_range[1] - self.y_range[0]
+        # Gradient arrow on the floor under the point, in data units, shortened if it would leave the box.
+        gx, gy = report.grad_x, report.grad_y
+        if np.isfinite(gx) and np.isfinite(gy) and (gx or gy):
+            limit = 0.3 * min(span_x, span_y)
+            norm = float(np.hypot(gx, gy))
+            self.gradient_scale = min(1.0, limit / norm)
+            tip = np.array([a + gx * self.gradient_scale, b + gy * self.gradient_scale])
+            self.gradient_arrow.setData(pos=self._arrow(np.array([a, b]), tip))
+        else:
+            self.gradient_arrow.setData(pos=np.zeros((2, 3)))
+
+        # The two slices through the point, lifted a hair above the surface so they are not hidden.
+        lift = (self.z_range[1] - self.z_range[0]) * 0.004
+        xs = np.linspace(*self.x_range, 200)
+        zx, _ = slice_along_x(self._value_and_grad, b)(xs)
+        self.slice_x.setData(pos=self._to_world(xs, b, _clip_nan(zx, self.z_range) + lift))
+        ys = np.linspace(*self.y_range, 200)
+        zy, _ = slice_along_y(self._value_and_grad, a)(ys)
+        self.slice_y.setData(pos=self._to_world(a, ys, _clip_nan(zy, self.z_range) + lift))
+
+        # Tangent lines (slopes ∂f/∂x, ∂f/∂y) and the secants with steps Δa, Δb, over the same spans.
+        hx, hy = 0.22 * span_x, 0.22 * span_y
+        rx, ry = report.along_x, report.along_y
+        tangents = [
+            *self._segment(a, b, fz, rx.tangent_slope, hx, "x"),
+            *self._segment(a, b, fz, ry.tangent_slope, hy, "y"),
+        ]
+        self.tangent_lines.setData(pos=np.array(tangents))
+        hx_s = max(hx, abs(delta_a) * 1.1)
+        hy_s = max(hy, abs(delta_b) * 1.1)
+        secants = [
+            *self._segment(a, b, fz, _finite_or_zero(rx.secant_slope), hx_s, "x"),
+            *self._segment(a, b, fz, _finite_or_zero(ry.secant_slope), hy_s, "y"),
+        ]
+        self.secant_lines.setData(pos=np.array(secants))
+        self.secant_points.setData(pos=np.vstack([
+            self._to_world(a + delta_a, b, rx.f_a_delta), self._to_world(a, b + delta_b, ry.f_a_delta)]))
+
+        xs_p, ys_p, zp = tangent_plane_patch(report, 0.18 * span_x, 0.18 * span_y, n=2)
+        if np.isfinite(zp).all():
+            vertices = self._to_world(xs_p[:, None], ys_p[None, :], zp)
+            self.plane.setMeshData(vertexes=vertices.astype(np.float32), faces=grid_faces(2, 2))
+            self.plane.setVisible(self._overlay_visible.get("plane", True))
+        else:
+            self.plane.setVisible(False)
+
+    def _segment(self, a, b, fz, slope, half, axis: str) -> list:
+        """World end points of the line through (a, b, f) with ``slope`` along ``axis`` ("x" or "y")."""
+        t = np.array([-half, half])
+        if axis == "x":
+            return list(self._to_world(a + t, b, fz + slope * t))
+        return list(self._to_world(a, b + t, fz + slope * t))
+
+    def _arrow(self, start: np.ndarray, tip: np.ndarray) -> np.ndarray:
+        """Line pairs for an arrow on the floor from ``start`` to ``tip`` (data x, y)."""
+        z0 = self.z_range[0]
+        s = self._to_world(start[0], start[1], z0)[0]
+        e = self._to_world(tip[0], tip[1], z0)[0]
+        d = e - s
+        length = np.hypot(d[0], d[1])
+        if length == 0:
+            return np.vstack([s, e])
+        u = d / length
+        normal = np.array([-u[1], u[0], 0.0])
+        head = min(0.6, 0.35 * length)
+        left = e - u * head + normal * head * 0.5
+        right = e - u * head - normal * head * 0.5
+        return np.vstack([s, e, e, left, e, right])
+
+    # -- visibility, camera, images ------------------------------------------------------------
+
+    def set_overlay_visibility(self, **visible: bool) -> None:
+        """Show or hide overlays by name: gradient, slices, tangent, secant, plane."""
+        self._overlay_visible = {**self._overlay_visible, **visible}
+        for name, shown in visible.items():
+            for item in self.overlays[name]:
+                item.setVisible(shown)
+
+    def reset_camera(self) -> None:
+        self.opts["center"] = pg.Vector(0, 0, 0)
+        self.setCameraPosition(**CAMERA)
+
+    def render_image(self, width: int, height: int) -> QImage:
+        """The view rendered off-screen at exactly ``width`` × ``height`` pixels, labels included.
+
+        GLTextItem paints with a QPainter on the widget, which an off-screen framebuffer does
+        not see, so the labels are hidden while rendering and painted onto the image after.
+        """
+        for item in self.tick_labels:
+            item.setVisible(False)
+        try:
+            bgra = self.renderToArray((width, height))  # (height, width, 4), BGRA, top row first
+        finally:
+            for item in self.tick_labels:
+                item.setVisible(True)
+        rgba = np.ascontiguousarray(bgra[..., [2, 1, 0, 3]])
+        rgba[..., 3] = 255
+        image = QImage(rgba.data, width, height, 4 * width, QImage.Format_RGBA8888).copy()
+        self._paint_labels(image)
+        return image
+
+    def _paint_labels(self, image: QImage) -> None:
+        w, h = image.width(), image.height()
+        to_pixels = QMatrix4x4()
+        to_pixels.viewport(0, h, w, -h)
+        mvp = to_pixels * self.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.viewMatrix()
+        scale = h / max(self.height(), 1)
+        painter = QPainter(image)
+        painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        for item in self.tick_labels:
+            font = QFont(item.font)
+            font.setPointSizeF(font.pointSizeF() * scale)
+            painter.setFont(font)
+            painter.setPen(item.color)
+            point = mvp.map(QVector3D(*item.pos)).toPointF()
+            painter.drawText(QRectF(point.x(), point.y() - 2 * font.pointSizeF(), 400 * scale, 4 * font.pointSizeF()),
+                             Qt.AlignLeft | Qt.AlignVCenter, item.text)
+        painter.end()
+
+
+def _finite_or_zero(value: float) -> float:
+    return value if np.isfinite(value) else 0.0
+
+
+def _clip_nan(z: np.ndarray, z_range) -> np.ndarray:
+    """Slice heights with values beyond the box clipped (NaN stays NaN: a gap in the line)."""
+    lo, hi = z_range
+    margin = 0.15 * (hi - lo)
+    return np.where(np.isfinite(z), np.clip(z, lo - margin, hi + margin), np.nan)
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    span = hi - lo
+    if not np.isfinite(span) or span <= 0:
+        return [lo]
+    raw = span / count
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = min((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), default=raw)
+    first = np.ceil(lo / step) * step
+    ticks = np.arange(first, hi + step * 1e-9, step)
+    return [float(t) for t in ticks]
+
+
+def _tick_text(value: float) -> str:
+    if abs(value) < 1e-12:
+        return "0"
+    return format_number(value, 4)
+
+
+class ColorBar(QWidget):
+    """A vertical coolwarm bar with the height range it stands for."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("colorBar")
+        self.setFixedWidth(78)
+        self.z_range = (-1.0, 1.0)
+
+    def set_range(self, lo: float, hi: float) -> None:
+        self.z_range = (lo, hi)
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.white)
+        top, bottom = 30, self.height() - 30
+        bar = self.rect().adjusted(8, top, -self.width() + 26, -30)
+        gradient = QLinearGradient(0, bottom, 0, top)
+        for t in np.linspace(0, 1, 9):
+            r, g, b, _ = coolwarm(np.array(t))
+            gradient.setColorAt(float(t), QColor.fromRgbF(float(r), float(g), float(b)))
+        painter.fillRect(bar, gradient)
+        painter.setPen(QColor(30, 30, 30))
+        painter.drawRect(bar)
+        lo, hi = self.z_range
+        for value in _nice_ticks(lo, hi, 6):
+            y = bottom - (value - lo) / (hi - lo) * (bottom - top)
+            painter.drawLine(bar.right(), int(y), bar.right() + 4, int(y))
+            painter.drawText(bar.right() + 7, int(y) + 4, _tick_text(value))
+        painter.drawText(4, 18, "f(x, y)")
+        painter.end()
+
+
+class Surface3DPanel(QWidget):
+    """The 3D view with its colour bar beside it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = Plot3DView()
+        self.color_bar = ColorBar()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.color_bar)
+
+    def set_surface(self, value_and_grad, grid: SurfaceGrid) -> None:
+        self.view.set_surface(value_and_grad, grid)
+        self.color_bar.set_range(*self.view.z_range)

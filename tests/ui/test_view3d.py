@@ -1,0 +1,148 @@
+"""The two-variable page: surface, gradient readouts, slices, switching, and a real GL render."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt5.QtWidgets import QDoubleSpinBox, QLabel
+
+from tests.ui.conftest import type_expression
+
+pytestmark = pytest.mark.gl
+
+
+def label(window, name: str) -> str:
+    return window.findChild(QLabel, name).text()
+
+
+def spin(window, name: str) -> QDoubleSpinBox:
+    return window.findChild(QDoubleSpinBox, name)
+
+
+def set_point(window, a, b, da, db):
+    spin(window, "pointSpin").setValue(a)
+    spin(window, "pointYSpin").setValue(b)
+    spin(window, "deltaSpin").setValue(da)
+    spin(window, "deltaYSpin").setValue(db)
+
+
+def test_notebook_gradient_at_1_2(qtbot, window):
+    type_expression(qtbot, window, "x^2*y + y")
+    import pyqtgraph.opengl as gl
+
+    view = window.findChild(gl.GLViewWidget, "plot3d")
+    assert view is not None and window.views.currentWidget() is window.page3d
+    set_point(window, 1.0, 2.0, 0.5, 0.5)
+    assert float(label(window, "gradientXLabel")) == pytest.approx(4.0)
+    assert float(label(window, "gradientYLabel")) == pytest.approx(2.0)
+    assert window.state.surface_x_range == (0.0, 10.0) and window.state.surface_y_range == (0.0, 10.0)
+    assert "4.472135955" in label(window, "gradientNormLabel")
+
+
+def test_exercise_gradient_matches_analytic(qtbot, window):
+    type_expression(qtbot, window, "sin(sqrt(x^2+y^2))")
+    a, b = 1.5, -0.7
+    set_point(window, a, b, 0.1, 0.1)
+    r = np.hypot(a, b)
+    assert float(label(window, "gradientXLabel")) == pytest.approx(np.cos(r) * a / r, rel=1e-10)
+    assert float(label(window, "gradientYLabel")) == pytest.approx(np.cos(r) * b / r, rel=1e-10)
+    assert window.state.surface_x_range == (-6.0, 6.0)
+
+
+def test_secants_approach_partials(qtbot, window):
+    type_expression(qtbot, window, "sin(sqrt(x^2+y^2))")
+    errors = []
+    for step in (1e-1, 1e-3, 1e-5):
+        set_point(window, 1.0, 2.0, step, step)
+        errors.append((abs(float(label(window, "slopeXErrorLabel"))), abs(float(label(window, "slopeYErrorLabel")))))
+    for (ex0, ey0), (ex1, ey1) in zip(errors, errors[1:], strict=False):
+        assert ex1 < ex0 / 10 and ey1 < ey0 / 10
+    assert errors[-1][0] < 1e-4 and errors[-1][1] < 1e-4
+
+
+def test_switching_2d_3d_2d_keeps_state(qtbot, window):
+    type_expression(qtbot, window, "x^2")
+    set_point(window, 0.75, -1.25, 0.125, -0.5)
+    window.toggle_actions["show_secant"].trigger()
+    type_expression(qtbot, window, "x*y")
+    assert window.views.currentWidget() is window.page3d
+    assert spin(window, "pointSpin").value() == 0.75
+    assert spin(window, "deltaSpin").value() == 0.125
+    assert spin(window, "pointYSpin").value() == -1.25
+    assert spin(window, "deltaYSpin").value() == -0.5
+    assert float(label(window, "gradientXLabel")) == pytest.approx(-1.25)
+    type_expression(qtbot, window, "x^2")
+    assert window.views.currentWidget() is window.plot2d
+    assert not window.findChild(QDoubleSpinBox, "pointYSpin").isVisible()
+    assert spin(window, "pointSpin").value() == 0.75
+    assert window.state.show_secant is False
+    assert float(label(window, "tangentSlopeLabel")) == pytest.approx(1.5)
+
+
+def test_custom_surface_range_is_kept(qtbot, window):
+    type_expression(qtbot, window, "x*y")
+    spin(window, "xMinSpin").setValue(-2.0)
+    assert window.state.surface_x_range == (-2.0, 6.0)
+    assert window.page3d.x_range == (-2.0, 6.0)
+    type_expression(qtbot, window, "x^2*y + y")
+    assert window.state.surface_x_range == (-2.0, 6.0)
+
+
+def test_non_finite_values_leave_holes(qtbot, window):
+    type_expression(qtbot, window, "log(x*y)")
+    qtbot.waitUntil(lambda: window.page3d.resolution == 200, timeout=5000)
+    mesh = window.plot3d.surface.opts["meshdata"]
+    full = 2 * 199 * 199
+    assert 0.2 * full < len(mesh.faces()) < 0.8 * full  # log(x*y) is defined on two quadrants
+
+
+def test_resolution_is_draft_then_fine(qtbot, window):
+    type_expression(qtbot, window, "x*y + 1")
+    assert window.page3d.resolution >= 100
+    qtbot.waitUntil(lambda: window.page3d.resolution == 200, timeout=5000)
+
+
+def test_camera_is_not_reset_when_the_point_moves(qtbot, window):
+    type_expression(qtbot, window, "x*y")
+    window.plot3d.orbit(35, 10)
+    camera = dict(window.plot3d.cameraParams())
+    set_point(window, 2.0, -3.0, 0.25, 0.25)
+    assert window.plot3d.cameraParams() == camera
+    window.reset_camera()
+    assert window.plot3d.cameraParams()["azimuth"] == -60.0
+
+
+def test_overlays_can_be_toggled(qtbot, window):
+    type_expression(qtbot, window, "x*y")
+    window.toggle_actions["show_plane"].trigger()
+    assert not window.plot3d.plane.visible()
+    window.toggle_actions["show_gradient"].trigger()
+    assert not window.plot3d.gradient_arrow.visible()
+    window.toggle_actions["show_plane"].trigger()
+    set_point(window, 1.0, 1.0, 0.5, 0.5)
+    assert window.plot3d.plane.visible()
+
+
+def test_slice_panels_follow_the_point(qtbot, window):
+    type_expression(qtbot, window, "x^2*y + y")
+    set_point(window, 1.0, 2.0, 0.5, 0.5)
+    curve = window.page3d.slice_x.curve
+    finite = np.isfinite(curve.f)
+    np.testing.assert_allclose(curve.f[finite], curve.x[finite] ** 2 * 2 + 2, rtol=1e-12)
+    curve_y = window.page3d.slice_y.curve
+    np.testing.assert_allclose(curve_y.f, 2 * curve_y.x, rtol=1e-12)
+    gx = window.page3d.grad_x_curve.getData()[1]
+    assert np.isfinite(gx).all()
+
+
+def test_render_shows_surface_colours(qtbot, window):
+    type_expression(qtbot, window, "x^2*y + y")
+    image = window.plot3d.render_image(640, 480)
+    assert (image.width(), image.height()) == (640, 480)
+    pixels = np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(0, 640, 4)] for y in range(0, 480, 4)])
+    flat = pixels.reshape(-1, 3).astype(int)
+    blue = ((flat[:, 2] > 150) & (flat[:, 0] < 120)).sum()
+    red = ((flat[:, 0] > 150) & (flat[:, 2] < 110)).sum()
+    assert blue > 200, "the low (blue) end of coolwarm is missing"
+    assert red > 20, "the high (red) end of coolwarm is missing"
+    assert len({tuple(p // 32) for p in flat}) > 10
