@@ -149,3 +149,33 @@ def format_number(value: float, digits: int = 12) -> str:
         return "+∞" if value > 0 else "−∞"
     # ASCII minus and no decoration, so the text reads back with float().
     return f"{value:.{digits}g}"
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """f(a) and f(a + Δa) side by side, with the leading digits they share."""
+
+    f_a_text: str
+    f_a_delta_text: str
+    shared: int  # how many leading significant digits are the same (highlight these)
+    digits_lost: float  # decimal digits cancelled in the difference
+
+
+def shared_leading_digits(u: float, v: float) -> Cancellation:
+    """Both numbers with 17 significant digits and the count of leading digits they share.
+
+    Those shared digits vanish in v − u: what is left of the difference has ~16 − shared
+    trustworthy digits, which is why a tiny Δa makes the secant slope noise.
+    """
+    if not (math.isfinite(u) and math.isfinite(v)):
+        return Cancellation(format_number(u), format_number(v), 0, 0.0)
+    tu, tv = f"{u:.16e}", f"{v:.16e}"
+    shared = 0
+    if tu[0] == tv[0] and tu.split("e")[1] == tv.split("e")[1]:
+        mu = tu.split("e")[0].lstrip("-").replace(".", "")
+        mv = tv.split("e")[0].lstrip("-").replace(".", "")
+        for cu, cv in zip(mu, mv, strict=True):
+            if cu != cv:
+                break
+            shared += 1
+    return Cancellation(tu, tv, shared, digits_lost_in_difference(u, v))

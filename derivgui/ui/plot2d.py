@@ -144,11 +144,14 @@ class Plot2DView(pg.PlotWidget):
         self.labels["a+da"].setPos(ad, 0)
         self.labels["fa"].setPos(0, fa)
         self.labels["fa+da"].setPos(0, fad)
-        # Labels would pile up when Δa is tiny; show the a + Δa ones only when they are apart.
+        # Labels would pile up when Δa is small on screen; show the a + Δa ones only when they are apart.
+        view_box = self.getPlotItem().getViewBox()
         x0, x1 = self.visible_x_range()
         y0, y1 = self.visible_y_range()
-        self.labels["a+da"].setVisible(bool(self.guides.isVisible() and abs(report.delta) > 0.06 * (x1 - x0)))
-        self.labels["fa+da"].setVisible(bool(self.guides.isVisible() and abs(fad - fa) > 0.05 * (y1 - y0)))
+        apart_x = abs(report.delta) / (x1 - x0) * view_box.width() > 70
+        apart_y = abs(fad - fa) / (y1 - y0) * view_box.height() > 18
+        self.labels["a+da"].setVisible(bool(self.guides.isVisible() and apart_x))
+        self.labels["fa+da"].setVisible(bool(self.guides.isVisible() and apart_y))
         self._draw_lines(report)
 
     def _draw_lines(self, report: SecantReport) -> None:

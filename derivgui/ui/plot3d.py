@@ -30,7 +30,7 @@ from derivgui.core.surface import (
 
 HALF_XY = 5.0  # the x and y ranges map to [-5, 5] in the scene
 HALF_Z = 3.0  # the robust height range maps to [-3, 3]
-CAMERA = {"distance": 21.0, "elevation": 28.0, "azimuth": -60.0}
+CAMERA = {"distance": 28.0, "elevation": 28.0, "azimuth": -60.0}
 COLORS = {
     "point": (0.05, 0.05, 0.05, 1.0),
     "slice_x": (0.10, 0.10, 0.10, 1.0),

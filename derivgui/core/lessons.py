@@ -1,0 +1,81 @@
+"""The notebook's examples and exercises as data; their texts live in resources/lessons/."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from derivgui.resources_path import read_text
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    expression: str
+    point: tuple[float, ...]  # (a,) or (a, b)
+    delta: tuple[float, ...]  # (Δa,) or (Δa, Δb)
+    explanation_file: str
+    x_range: tuple[float, float] | None = None  # the 2D view's x range
+    surface_range: tuple[tuple[float, float], tuple[float, float]] | None = None
+    exercise: bool = False  # the check editor starts empty and only a match says "correct"
+    my_derivative: tuple[str, ...] = ()  # pre-filled into the check editors (examples only)
+    answers: tuple[str, ...] = ()  # one correct answer per variable (exercises)
+    show: dict[str, bool] = field(default_factory=dict)  # overlay toggles this lesson sets
+
+    @property
+    def two_variables(self) -> bool:
+        return len(self.point) == 2
+
+    def explanation_html(self) -> str:
+        return read_text("lessons", self.explanation_file)
+
+    def state_changes(self) -> dict:
+        """The AppState fields this lesson sets (everything else the user had stays)."""
+        changes: dict = {"expression": self.expression, "a": self.point[0], "delta_a": self.delta[0]}
+        if self.two_variables:
+            changes.update(b=self.point[1], delta_b=self.delta[1])
+        if self.x_range is not None:
+            changes["x_range"] = self.x_range
+        if self.surface_range is not None:
+            changes.update(surface_x_range=self.surface_range[0], surface_y_range=self.surface_range[1],
+                           surface_range_custom=True)
+        defaults = {"show_f": True, "show_derivative": True, "show_secant": True, "show_tangent": True,
+                    "show_guides": True, "show_gradient": True, "show_slices": True, "show_plane": True}
+        changes.update({**defaults, **self.show})
+        return changes
+
+
+def _pair(values) -> tuple[float, float]:
+    lo, hi = (float(v) for v in values)
+    return lo, hi
+
+
+@lru_cache(maxsize=1)
+def load_lessons() -> tuple[Lesson, ...]:
+    data = json.loads(read_text("lessons", "lessons.json"))
+    lessons = []
+    for item in data["lessons"]:
+        lessons.append(Lesson(
+            id=item["id"],
+            title=item["title"],
+            expression=item["expression"],
+            point=tuple(float(v) for v in item["point"]),
+            delta=tuple(float(v) for v in item["delta"]),
+            explanation_file=item["explanation"],
+            x_range=_pair(item["x_range"]) if "x_range" in item else None,
+            surface_range=tuple(_pair(r) for r in item["surface_range"]) if "surface_range" in item else None,
+            exercise=bool(item.get("exercise", False)),
+            my_derivative=tuple(item.get("my_derivative", ())),
+            answers=tuple(item.get("answers", ())),
+            show=dict(item.get("show", {})),
+        ))
+    return tuple(lessons)
+
+
+def lesson_by_id(lesson_id: str) -> Lesson:
+    for lesson in load_lessons():
+        if lesson.id == lesson_id:
+            return lesson
+    raise KeyError(lesson_id)

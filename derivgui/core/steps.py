@@ -1,0 +1,67 @@
+"""Why a tiny Δa goes wrong: the error of finite-difference slopes against the step.
+
+For a smooth f the forward difference errs by about |f″|·h/2 (truncation, slope 1 on a log-log
+plot) and the central one by |f‴|·h²/6 (slope 2), while rounding f to ~16 digits adds about
+ε·|f|/h (slope −1). The sum is a V whose bottom, near √ε ≈ 1e-8 for the forward difference and
+∛ε ≈ 1e-5 for the central one, is the best step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EPSILON = float(np.finfo(float).eps)
+
+
+@dataclass(frozen=True)
+class StepErrors:
+    steps: np.ndarray  # |Δa|, from large to small
+    forward: np.ndarray  # |(f(a+h) − f(a))/h − f′(a)|
+    central: np.ndarray  # |(f(a+h) − f(a−h))/(2h) − f′(a)|
+    tangent_slope: float
+
+    def best_forward_step(self) -> float:
+        return _argmin_step(self.steps, self.forward)
+
+    def best_central_step(self) -> float:
+        return _argmin_step(self.steps, self.central)
+
+
+def _argmin_step(steps: np.ndarray, errors: np.ndarray) -> float:
+    finite = np.isfinite(errors)
+    if not finite.any():
+        return float("nan")
+    masked = np.where(finite, errors, np.inf)
+    # Ties at exactly 0 (exact rounding luck): take the largest step that reaches the minimum.
+    return float(steps[int(np.argmin(masked))])
+
+
+def step_errors(value_and_grad, a: float, largest: float = 1.0, smallest: float = 1e-16,
+                count: int = 161) -> StepErrors:
+    """Forward and central difference errors at ``a`` for ``count`` steps spaced evenly in log."""
+    steps = np.logspace(np.log10(largest), np.log10(smallest), count)
+    points = np.concatenate([[a], a + steps, a - steps])
+    values, (slopes,) = value_and_grad(points)
+    f_a, f_plus, f_minus = values[0], values[1:count + 1], values[count + 1:]
+    tangent = float(slopes[0])
+    with np.errstate(all="ignore"):
+        # Divide by the step actually taken after rounding a ± h, as a careful programmer would.
+        forward = np.abs((f_plus - f_a) / ((a + steps) - a) - tangent)
+        central = np.abs((f_plus - f_minus) / ((a + steps) - (a - steps)) - tangent)
+    return StepErrors(steps, forward, central, tangent)
+
+
+def fitted_slope(steps: np.ndarray, errors: np.ndarray, low: float, high: float) -> float:
+    """The log-log slope of ``errors`` against ``steps`` between ``low`` and ``high``."""
+    keep = (steps >= low) & (steps <= high) & np.isfinite(errors) & (errors > 0)
+    if keep.sum() < 2:
+        return float("nan")
+    slope, _intercept = np.polyfit(np.log10(steps[keep]), np.log10(errors[keep]), 1)
+    return float(slope)
+
+
+def reference_line(steps: np.ndarray, order: int, anchor_step: float, anchor_error: float) -> np.ndarray:
+    """C·hᵒʳᵈᵉʳ through (anchor_step, anchor_error): the O(Δa) and O(Δa²) guides."""
+    return anchor_error * (steps / anchor_step) ** order
