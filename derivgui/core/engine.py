@@ -172,6 +172,7 @@ class _Kernel:
                 on_unused_input="ignore",
             )
         self.n_variables = len(expression.variables)
+        self.formulas: tuple[str, ...] | None = None  # filled on first request, on the compile thread
         self._call_lock = threading.Lock()  # a compiled function's storage is not reentrant
 
     def evaluate(self, args: tuple) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
@@ -219,6 +220,14 @@ class CompiledExpression:
 
     def value_and_grad(self, *args) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         return self._kernel.evaluate(args)
+
+    def derivative_formulas(self) -> tuple[str, ...]:
+        """What autodiff built, as readable math: f′(x), or (∂f/∂x, ∂f/∂y). Computed once."""
+        if self._kernel.formulas is None:
+            from derivgui.core.formula import derivative_formulas
+
+            self._kernel.formulas = derivative_formulas(self.expression)
+        return self._kernel.formulas
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.text!r}, variables={self.variables})"

@@ -5,31 +5,44 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 from PyQt5.QtCore import QSettings, Qt, QTimer
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
+    QDockWidget,
+    QDoubleSpinBox,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from derivgui.core.check import evaluate_formula
 from derivgui.core.functions import ALIASES, FUNCTIONS
 from derivgui.core.geometry import format_number, secant_report
+from derivgui.core.lessons import Lesson, load_lessons
 from derivgui.core.state import AppState
-from derivgui.core.surface import default_surface_range, point_report
+from derivgui.core.steps import step_errors
+from derivgui.core.surface import default_surface_range, point_report, slice_along_x
+from derivgui.ui.check_panel import CheckPanel
 from derivgui.ui.controls import PointControl, RangeControl, StepControl
 from derivgui.ui.editor import ExpressionEditor
+from derivgui.ui.error_plot import ErrorPlot
+from derivgui.ui.lessons_panel import LessonsDock
 from derivgui.ui.page3d import SurfacePage
 from derivgui.ui.plot2d import Plot2DView
 from derivgui.ui.readouts import ALONG_X, ALONG_Y, SlopeReadouts
-from derivgui.ui.worker import CompileService
+from derivgui.ui.sweep import DeltaSweep
+from derivgui.ui.worker import MAIN, CompileService
 
 SAVE_DELAY_MS = 400
 
@@ -49,8 +62,14 @@ class MainWindow(QMainWindow):
         self._requested_text: str | None = None
         self.last_result_text: str | None = None  # the text whose result (plot or error) is on screen
         self._compile_started = 0.0
+        self._error_key: tuple | None = None  # what the error-vs-step curves were computed for
 
         self.editor = ExpressionEditor()
+        self.formula = QLabel("")
+        self.formula.setObjectName("derivativeFormulaLabel")
+        self.formula.setToolTip("the derivative autodiff built: PyTensor's gradient graph after its rewrites")
+        self.formula.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.formula.setStyleSheet("color: #8a4b00; font-size: 13pt;")
         self.plot2d = Plot2DView()
         self.page3d = SurfacePage()
         self.plot3d = self.page3d.view
@@ -74,6 +93,24 @@ class MainWindow(QMainWindow):
         controls_layout = QVBoxLayout(controls)
         for widget in (self.point, self.step, self.point_y, self.step_y):
             controls_layout.addWidget(widget)
+        self.sweep = DeltaSweep(self)
+        self.play_button = QToolButton()
+        self.play_button.setObjectName("playButton")
+        self.play_button.setText("▶ Δ → 0")
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("animate the step towards 1e-15 on the logarithmic scale (Space)")
+        self.speed = QDoubleSpinBox()
+        self.speed.setObjectName("speedSpin")
+        self.speed.setRange(0.1, 10.0)
+        self.speed.setSingleStep(0.25)
+        self.speed.setValue(self.sweep.decades_per_second)
+        self.speed.setSuffix(" decades/s")
+        self.speed.setToolTip("how fast the animation shrinks the step")
+        play_row = QHBoxLayout()
+        play_row.addWidget(self.play_button)
+        play_row.addWidget(self.speed)
+        play_row.addStretch(1)
+        controls_layout.addLayout(play_row)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #555;")
@@ -87,25 +124,43 @@ class MainWindow(QMainWindow):
         layout_3d.addWidget(self.readouts_x)
         layout_3d.addWidget(self.readouts_y)
 
+        self.check = CheckPanel()
+
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(6, 0, 0, 0)
-        for widget in (controls, self.range_group, self.readouts, self.readouts_3d):
+        side_layout.setContentsMargins(6, 0, 6, 0)
+        for widget in (controls, self.range_group, self.readouts, self.readouts_3d, self.check):
             side_layout.addWidget(widget)
         side_layout.addStretch(1)
-        side.setMinimumWidth(360)
+        side_scroll = QScrollArea()
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        side_scroll.setMinimumWidth(430)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.views)
-        splitter.addWidget(side)
+        splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
+        splitter.setSizes([900, 430])
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.editor)
+        layout.addWidget(self.formula)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
+
+        self.error_plot = ErrorPlot()
+        self.error_dock = QDockWidget("Error vs step: why a tiny Δa goes wrong", self)
+        self.error_dock.setObjectName("errorDock")
+        self.error_dock.setWidget(self.error_plot)
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.error_dock)
+        self.lessons_dock = LessonsDock(self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.lessons_dock)
+        self.resizeDocks([self.lessons_dock], [310], Qt.Horizontal)
+        self.resizeDocks([self.error_dock], [250], Qt.Vertical)
 
         self._build_actions()
         self.statusBar().showMessage("starting…")
@@ -118,6 +173,10 @@ class MainWindow(QMainWindow):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save_settings)
+        self._check_timer = QTimer(self)  # re-check the student's derivative after a pan or zoom settles
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(150)
+        self._check_timer.timeout.connect(self.update_check)
         self.state.subscribe(lambda _changed: self._save_timer.start())
 
         self.editor.submitted.connect(self.request_compile)
@@ -132,6 +191,13 @@ class MainWindow(QMainWindow):
         self.page3d.slice_y.point_dragged.connect(self.point_y.setValue)
         self.plot2d.range_changed.connect(self._on_x_range_changed)
         self.state.subscribe(self._on_state_changed)
+        self.check.compile_requested.connect(lambda channel, text: self.compiler.request(text, channel))
+        self.check.formulas_changed.connect(self.update_check)
+        self.sweep.step.connect(self._on_sweep_step)
+        self.sweep.running_changed.connect(self._on_sweep_running)
+        self.play_button.clicked.connect(lambda _checked: self.toggle_sweep())
+        self.speed.valueChanged.connect(lambda v: setattr(self.sweep, "decades_per_second", v))
+        self.lessons_dock.lesson_chosen.connect(self.load_lesson)
 
         self.point.setValue(self.state.a)
         self.step.setValue(self.state.delta_a)
@@ -145,10 +211,13 @@ class MainWindow(QMainWindow):
         self.editor.set_text(self.state.expression)
         if restore_problem:
             self.statusBar().showMessage(restore_problem, 10000)
-        self.resize(1280, 800)
+        self.resize(1500, 950)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        dock_state = self.settings.value("window/state")
+        if dock_state is not None:
+            self.restoreState(dock_state)
 
     # -- menus -------------------------------------------------------------------------------
 
@@ -172,6 +241,9 @@ class MainWindow(QMainWindow):
         zoom_out.setShortcut(QKeySequence.ZoomOut)
         reset_camera = view_menu.addAction("Reset &camera", self.reset_camera)
         reset_camera.setShortcut(QKeySequence("Ctrl+Shift+0"))
+        self.play_action = view_menu.addAction("&Play Δ → 0", self.toggle_sweep)
+        self.play_action.setShortcut(QKeySequence(Qt.Key_Space))
+        self.play_action.setShortcutContext(Qt.WindowShortcut)
         view_menu.addSeparator()
         self.toggle_actions: dict[str, QAction] = {}
         toolbar = QToolBar("Show")
@@ -197,6 +269,19 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
             self.toggle_actions[field] = action
 
+        view_menu.addSeparator()
+        panels = view_menu.addMenu("&Panels")
+        panels.addAction(self.error_dock.toggleViewAction())
+        panels.addAction(self.lessons_dock.toggleViewAction())
+
+        examples_menu = menu.addMenu("E&xamples")
+        examples_menu.setObjectName("examplesMenu")
+        for lesson in load_lessons():
+            action = examples_menu.addAction(("Exercise: " if lesson.exercise else "") + lesson.title.removeprefix(
+                "Exercise: "))
+            action.setObjectName(f"lesson-{lesson.id}")
+            action.triggered.connect(lambda _checked=False, lesson=lesson: self.load_lesson(lesson))
+
         help_menu = menu.addMenu("&Help")
         syntax = help_menu.addAction("Expression &syntax", self._show_syntax)
         syntax.setShortcut(QKeySequence.HelpContents)
@@ -214,8 +299,13 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         if busy:
             self.statusBar().showMessage("compiling…")
+        elif self.statusBar().currentMessage() == "compiling…":
+            self.statusBar().clearMessage()
 
-    def _on_compiled(self, _request_id: int, compiled, error) -> None:
+    def _on_compiled(self, channel: str, _request_id: int, compiled, error) -> None:
+        if channel != MAIN:
+            self.check.on_compiled(channel, compiled, error)
+            return
         # Only the newest request's result arrives here, so it answers _requested_text.
         self.last_result_text = self._requested_text
         if error is not None:
@@ -227,6 +317,7 @@ class MainWindow(QMainWindow):
         self.compiled = compiled
         signature = "f(x, y)" if len(compiled.variables) == 2 else "f(x)"
         self.editor.show_ok(f"✓ {signature} = {compiled.text}")
+        self.formula.setText(self._formula_text(compiled))
         self.setWindowTitle(f"derivgui — {signature} = {compiled.text}")
         self.state.update(expression=compiled.text)
         two_variables = len(compiled.variables) == 2
@@ -240,7 +331,15 @@ class MainWindow(QMainWindow):
         elif new_expression:
             self.plot2d.set_function(compiled.value_and_grad, x_range=self.plot2d_x_range())
         self.update_point()
+        self.update_check()
         self.statusBar().showMessage(f"ready: derivative by PyTensor autodiff, compiled in {elapsed_ms:.0f} ms", 5000)
+
+    @staticmethod
+    def _formula_text(compiled) -> str:
+        formulas = compiled.derivative_formulas()
+        if len(formulas) == 1:
+            return f"autodiff:  f′(x) = {formulas[0]}"
+        return f"autodiff:  ∂f/∂x = {formulas[0]}     ∂f/∂y = {formulas[1]}"
 
     def plot2d_x_range(self) -> tuple[float, float]:
         return self.state.x_range
@@ -253,6 +352,7 @@ class MainWindow(QMainWindow):
         for widget in (self.point_y, self.step_y, self.range_group, self.readouts_3d):
             widget.setVisible(two_variables)
         self.readouts.setVisible(not two_variables)
+        self.check.set_two_variables(two_variables)
         self.hint.setText(
             "Shrink Δa and Δb: the red secants fold onto the green tangent lines of the slices."
             if two_variables else
@@ -268,6 +368,8 @@ class MainWindow(QMainWindow):
             self._redraw_surface()
         if changed & {"a", "delta_a", "b", "delta_b", "surface_x_range", "surface_y_range"}:
             self.update_point()
+        if changed & {"surface_x_range", "surface_y_range"}:
+            self.update_check()
         if any(name.startswith("show_") for name in changed):
             self._apply_visibility()
 
@@ -290,8 +392,10 @@ class MainWindow(QMainWindow):
             report = secant_report(self.compiled.value_and_grad, s.a, s.delta_a)
             self.plot2d.set_report(report)
             self.readouts.show_report(report)
+            self._update_error_plot(self.compiled.value_and_grad, s.a, s.delta_a)
             return
         report = point_report(self.compiled.value_and_grad, s.a, s.b, s.delta_a, s.delta_b)
+        self._update_error_plot(slice_along_x(self.compiled.value_and_grad, s.b), s.a, s.delta_a)
         self.page3d.set_point(report, s.delta_a, s.delta_b)
         self.readouts_x.show_report(report.along_x)
         self.readouts_y.show_report(report.along_y)
@@ -299,12 +403,44 @@ class MainWindow(QMainWindow):
         note = "" if scale == 1.0 else f"  (arrow drawn ×{format_number(scale, 3)})"
         self.gradient_norm.setText(f"|∇f(a, b)| = {format_number(report.grad_norm)}{note}")
 
+    def _update_error_plot(self, value_and_grad, a: float, delta: float) -> None:
+        """Recompute the error-vs-step curves only when the point moves; Δa just moves a marker."""
+        key = (id(self.compiled), a, self.state.b if self.is_two_variables() else None)
+        if key != self._error_key:
+            self._error_key = key
+            self.error_plot.set_errors(step_errors(value_and_grad, a))
+        self.error_plot.set_current_step(delta)
+
+    def update_check(self) -> None:
+        """Compare the student's derivative(s) with autodiff over what is on screen."""
+        if self.compiled is None:
+            return
+        if len(self.compiled.variables) == 1:
+            curve = self.plot2d.curve
+            keep = np.isfinite(curve.x)
+            x, autodiff = curve.x[keep], curve.df[keep]
+            results = self.check.check(x, (x,), (autodiff,))
+            compiled = self.check.compiled["check-x"]
+            if compiled is not None and results and results[0] is not None:
+                mine = evaluate_formula(compiled, (x,))
+                bad = results[0].disagree_at
+                self.plot2d.show_my_derivative(x, mine, bad, evaluate_formula(compiled, (bad,)))
+            else:
+                self.plot2d.show_my_derivative(None)
+            return
+        (x0, x1), (y0, y1) = self.state.surface_x_range, self.state.surface_y_range
+        xs, ys = np.meshgrid(np.linspace(x0, x1, 61), np.linspace(y0, y1, 61), indexing="ij")
+        args = (xs.ravel(), ys.ravel())
+        gx, gy = self.compiled.grad(*args)
+        self.check.check(np.stack(args, axis=1), args, (gx, gy))
+
     def _on_x_range_changed(self, x0: float, x1: float) -> None:
         if self.is_two_variables():
             return  # the hidden 2D view does not drive the controls of the surface
         self.state.update(x_range=(x0, x1))
         self.point.set_slider_range(x0, x1)
         self.step.set_max_magnitude(x1 - x0)
+        self._check_timer.start()
 
     def _apply_visibility(self) -> None:
         s = self.state
@@ -327,6 +463,47 @@ class MainWindow(QMainWindow):
 
     def reset_camera(self) -> None:
         self.plot3d.reset_camera()
+
+    # -- Δ → 0 animation -----------------------------------------------------------------------
+
+    def toggle_sweep(self) -> None:
+        self.sweep.toggle(self.state.delta_a)
+
+    def _on_sweep_step(self, delta: float) -> None:
+        ratio = delta / self.state.delta_a
+        self.step.setValue(delta)
+        if self.is_two_variables():
+            self.step_y.setValue(float(f"{self.state.delta_b * ratio:.4g}"))
+
+    def _on_sweep_running(self, running: bool) -> None:
+        self.play_button.setChecked(running)
+        self.play_button.setText("⏸ pause" if running else "▶ Δ → 0")
+        self.statusBar().showMessage("animating Δ → 0 (Space pauses)" if running else "animation stopped", 3000)
+
+    # -- lessons -------------------------------------------------------------------------------
+
+    def load_lesson(self, lesson: Lesson) -> None:
+        """Load an example or exercise: its expression, ranges, point, step, overlays and text."""
+        self.sweep.stop()
+        changes = lesson.state_changes()
+        self.state.update(**{k: v for k, v in changes.items() if k != "expression"})
+        self.point.setValue(lesson.point[0])
+        self.step.setValue(lesson.delta[0])
+        if lesson.two_variables:
+            self.point_y.setValue(lesson.point[1])
+            self.step_y.setValue(lesson.delta[1])
+            self.surface_range.set_ranges(self.state.surface_x_range, self.state.surface_y_range)
+        if lesson.x_range is not None:
+            self.plot2d.frame(*lesson.x_range)
+        self.check.set_two_variables(lesson.two_variables)
+        self.check.set_texts(() if lesson.exercise else lesson.my_derivative)
+        self.lessons_dock.show_lesson(lesson)
+        self.lessons_dock.show()
+        self.editor.remember(lesson.expression)
+        self.editor.set_text(lesson.expression)
+        if self.is_two_variables() and self.compiled.text == lesson.expression:
+            self._redraw_surface()
+        self.statusBar().showMessage(f"lesson: {lesson.title}", 5000)
 
     def _zoom(self, factor: float) -> None:
         x0, x1 = self.plot2d.visible_x_range()
@@ -363,6 +540,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("session/state", json.dumps(self.state.to_dict()))
         self.settings.setValue("editor/history", json.dumps(self.editor.history))
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
 
     def _clear_history(self) -> None:
         self.editor.history.clear()
@@ -391,7 +569,9 @@ class MainWindow(QMainWindow):
     # -- shutdown ----------------------------------------------------------------------------
 
     def closeEvent(self, event) -> None:
-        self.editor.remember(self.editor.text()) if self.compiled is not None else None
+        self.sweep.stop()
+        if self.compiled is not None:
+            self.editor.remember(self.editor.text())
         self.save_settings()
         self.settings.sync()
         self.compiler.shutdown()

@@ -56,6 +56,12 @@ class Plot2DView(pg.PlotWidget):
                                   connect="finite")
         self.secant = self.plot(name="secant", pen=pg.mkPen(COLORS["secant"], width=2))
         self.tangent = self.plot(name="tangent", pen=pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine))
+        self.mine_curve = self.plot(pen=pg.mkPen("#9467bd", width=2, style=Qt.DotLine),
+                                    connect="finite")
+        self.mismatch = pg.ScatterPlotItem(size=7, symbol="x", pen=pg.mkPen("#b00000", width=1.5),
+                                           brush=pg.mkBrush("#b00000"))
+        self.addItem(self.mismatch, ignoreBounds=True)
+        self.show_my_derivative(None)
         guide_pen = pg.mkPen(COLORS["guide"], width=1.2, style=Qt.DashLine)
         self.guides = pg.PlotCurveItem(pen=guide_pen, connect="pairs")
         self.addItem(self.guides, ignoreBounds=True)
@@ -158,6 +164,24 @@ class Plot2DView(pg.PlotWidget):
         x0, x1 = self.visible_x_range()
         self.secant.setData(*line_through(report.a, report.f_a, report.secant_slope, x0, x1))
         self.tangent.setData(*line_through(report.a, report.f_a, report.tangent_slope, x0, x1))
+
+    def show_my_derivative(self, x, mine=None, bad_x=None, bad_y=None) -> None:
+        """Overlay the student's derivative; mark (at most 60 of) the points where it disagrees."""
+        in_legend = any(sample.item is self.mine_curve for sample, _label in self.legend.items)
+        if x is None:
+            self.mine_curve.setData([], [])
+            self.mismatch.setData([], [])
+            if in_legend:
+                self.legend.removeItem(self.mine_curve)
+            return
+        if not in_legend:
+            self.legend.addItem(self.mine_curve, "your f′")
+        self.mine_curve.setData(x, mine)
+        if bad_x is not None and len(bad_x):
+            pick = np.linspace(0, len(bad_x) - 1, min(60, len(bad_x))).astype(int)
+            self.mismatch.setData(np.asarray(bad_x)[pick], np.asarray(bad_y)[pick])
+        else:
+            self.mismatch.setData([], [])
 
     # -- toggles -----------------------------------------------------------------------------
 

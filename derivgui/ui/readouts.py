@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
-from derivgui.core.geometry import SecantReport, format_number
+from derivgui.core.geometry import SecantReport, format_number, shared_leading_digits
 
 
 def _value_label(name: str, tooltip: str) -> QLabel:
@@ -17,7 +19,7 @@ def _value_label(name: str, tooltip: str) -> QLabel:
     font = QFont("DejaVu Sans Mono")
     font.setStyleHint(QFont.Monospace)
     label.setFont(font)
-    label.setMinimumWidth(190)
+    label.setMinimumWidth(170)
     return label
 
 
@@ -29,6 +31,7 @@ ONE_VARIABLE = {
     "tangent": ("tangentSlopeLabel", "tangent f′(a)"),
     "error": ("slopeErrorLabel", "secant − tangent"),
     "problem": "slopeProblemLabel",
+    "cancellation": "cancellationLabel",
 }
 ALONG_X = {
     "title": "Along x (y = b fixed)",
@@ -38,6 +41,7 @@ ALONG_X = {
     "tangent": ("gradientXLabel", "∂f/∂x (autodiff)"),
     "error": ("slopeXErrorLabel", "secant − ∂f/∂x"),
     "problem": "slopeXProblemLabel",
+    "cancellation": "cancellationXLabel",
 }
 ALONG_Y = {
     "title": "Along y (x = a fixed)",
@@ -47,6 +51,7 @@ ALONG_Y = {
     "tangent": ("gradientYLabel", "∂f/∂y (autodiff)"),
     "error": ("slopeYErrorLabel", "secant − ∂f/∂y"),
     "problem": "slopeYProblemLabel",
+    "cancellation": "cancellationYLabel",
 }
 
 
@@ -59,6 +64,7 @@ class SlopeReadouts(QGroupBox):
 
     def __init__(self, names: dict = ONE_VARIABLE, parent: QWidget | None = None) -> None:
         super().__init__(names["title"], parent)
+        self.names = names
         self.f_a = _value_label(names["f_a"][0], names["f_a"][1])
         self.f_a_delta = _value_label(names["f_a_delta"][0], names["f_a_delta"][1])
         self.secant = _value_label(names["secant"][0], "(f(a + Δa) − f(a)) / Δa: the slope of the secant")
@@ -74,6 +80,13 @@ class SlopeReadouts(QGroupBox):
             grid.addWidget(QLabel(caption), row, 0)
             grid.addWidget(label, row, 1)
         grid.addWidget(self.problem, len(rows), 0, 1, 2)
+        self.cancellation = QLabel("")
+        self.cancellation.setObjectName(names["cancellation"])
+        self.cancellation.setTextFormat(Qt.RichText)
+        self.cancellation.setWordWrap(True)
+        self.cancellation.setToolTip("Cancellation inspector: the leading digits f(a) and f(a + Δa) share\n"
+                                     "(highlighted) vanish in their difference.")
+        grid.addWidget(self.cancellation, len(rows) + 1, 0, 1, 2)
 
     def show_report(self, report: SecantReport) -> None:
         self.f_a.setText(format_number(report.f_a))
@@ -92,6 +105,7 @@ class SlopeReadouts(QGroupBox):
             self.secant.setText(short)
             self.error.setText("meaningless (see below)")
             self.problem.setText(report.problem)
+        self.cancellation.setText(cancellation_html(report, self.names))
 
     @staticmethod
     def _digits_note(report: SecantReport) -> str:
@@ -103,3 +117,32 @@ class SlopeReadouts(QGroupBox):
         for label in (self.f_a, self.f_a_delta, self.secant, self.tangent, self.error):
             label.setText("—")
         self.problem.setText("")
+
+
+def _highlight(text: str, shared: int) -> str:
+    """Wrap the first ``shared`` significant digits of a %.16e text in a highlight."""
+    count = 0
+    for i, ch in enumerate(text):
+        if ch.isdigit() and count < shared:
+            count += 1
+            if count == shared:
+                return ('<span style="background:#ffd5d5;color:#a00000">' + html.escape(text[: i + 1])
+                        + "</span>" + html.escape(text[i + 1:]))
+    return html.escape(text)
+
+
+def cancellation_html(report: SecantReport, names: dict) -> str:
+    """f(a) and f(a + Δa) with their shared leading digits highlighted and the digits lost."""
+    c = shared_leading_digits(report.f_a, report.f_a_delta)
+    left = html.escape(names["f_a"][1])
+    right = html.escape(names["f_a_delta"][1])
+    left_digits = _highlight(c.f_a_text, c.shared)
+    right_digits = _highlight(c.f_a_delta_text, c.shared)
+    kept = max(0.0, 16.0 - c.digits_lost)
+    return (
+        '<table cellspacing="0" cellpadding="1" style="font-family: monospace;">'
+        f"<tr><td>{left}&nbsp;</td><td>{left_digits}</td></tr>"
+        f"<tr><td>{right}&nbsp;</td><td>{right_digits}</td></tr></table>"
+        f"<span>{c.shared} leading digits shared: the difference keeps ≈ {kept:.0f} of ~16 "
+        f"significant digits ({c.digits_lost:.1f} lost)</span>"
+    )

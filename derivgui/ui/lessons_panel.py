@@ -1,0 +1,48 @@
+"""The Examples side panel: the notebook's path, each lesson with its explanation."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QWidget
+
+from derivgui.core.lessons import Lesson, load_lessons
+
+
+class LessonsDock(QDockWidget):
+    lesson_chosen = pyqtSignal(object)  # Lesson
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Examples", parent)
+        self.setObjectName("lessonsDock")
+        self.list = QListWidget()
+        self.list.setObjectName("lessonList")
+        self.list.setWordWrap(True)
+        self.text = QTextBrowser()
+        self.text.setObjectName("lessonText")
+        self.text.setOpenExternalLinks(False)
+        self.lessons = load_lessons()
+        for lesson in self.lessons:
+            item = QListWidgetItem(("✎ " if lesson.exercise else "") + lesson.title)
+            item.setData(Qt.UserRole, lesson.id)
+            item.setToolTip("exercise: the check starts empty" if lesson.exercise else lesson.expression)
+            self.list.addItem(item)
+        self.list.itemActivated.connect(self._on_activated)
+        self.list.itemClicked.connect(self._on_activated)
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(self.list)
+        splitter.addWidget(self.text)
+        splitter.setStretchFactor(1, 1)
+        self.setWidget(splitter)
+        self.setMinimumWidth(300)
+
+    def _on_activated(self, item: QListWidgetItem) -> None:
+        lesson = next(lesson for lesson in self.lessons if lesson.id == item.data(Qt.UserRole))
+        self.lesson_chosen.emit(lesson)
+
+    def show_lesson(self, lesson: Lesson) -> None:
+        self.text.setHtml(lesson.explanation_html())
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.UserRole) == lesson.id:
+                self.list.blockSignals(True)
+                self.list.setCurrentRow(row)
+                self.list.blockSignals(False)
