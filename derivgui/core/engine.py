@@ -25,6 +25,7 @@ from pytensor.compile.mode import Mode, get_mode  # noqa: E402
 from pytensor.graph.rewriting.basic import in2out, node_rewriter  # noqa: E402
 from pytensor.link.vm import VMLinker  # noqa: E402
 from pytensor.scalar import basic as ps  # noqa: E402
+from pytensor.scalar import math as ps_math  # noqa: E402
 from pytensor.tensor.elemwise import Elemwise  # noqa: E402
 
 from derivgui.core.errors import ExpressionError  # noqa: E402
@@ -37,21 +38,55 @@ CACHE_SIZE = 128
 _compile_lock = threading.RLock()
 
 
-# NumPy ufuncs take at most 32 operands (inputs and output), and without C thunks every Elemwise
-# runs as a ufunc. The canonical rewrites flatten ``x + x + ... + x`` into one n-ary Add.
-_MAX_UFUNC_INPUTS = 31
+def _runs_as_ufunc(node) -> bool:
+    """True when PyTensor's Python linker can run this Elemwise as one NumPy ufunc call.
+
+    Without C thunks, an Elemwise whose input count differs from its NumPy function's (a 3-input
+    Mul, a Composite from ``x^3`` → ``sqr(x)*x``) falls back to ``np.frompyfunc``: one Python call
+    per point, thousands of times slower.
+    """
+    spec = node.op.nfunc_spec  # the Elemwise's own, which defaults to its scalar op's
+    return spec is not None and spec[1] == len(node.inputs)
+
+
+def numpy_softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + eˣ) without overflow, as one vectorized NumPy call."""
+    return np.logaddexp(0.0, x)
+
+
+def numpy_to_float64(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+# Scalar ops PyTensor gives no NumPy function: the vectorized equivalent, by import path.
+_VECTORIZED = {
+    ps_math.Softplus: "derivgui.core.engine.numpy_softplus",
+    ps.Cast: "derivgui.core.engine.numpy_to_float64",
+}
 
 
 @node_rewriter([Elemwise])
-def _split_wide_add_mul(fgraph, node):
-    """Split an Add or Mul with more than 31 inputs into a tree of narrower ones."""
-    if len(node.inputs) <= _MAX_UFUNC_INPUTS or not isinstance(node.op.scalar_op, (ps.Add, ps.Mul)):
+def _elemwise_to_ufuncs(fgraph, node):
+    """Split n-ary Add/Mul into binary ones, unpack Composites and give Softplus and Cast a
+    NumPy function, so every node runs as one vectorized call."""
+    if _runs_as_ufunc(node):
         return None
-    terms = list(node.inputs)
-    while len(terms) > _MAX_UFUNC_INPUTS:
-        chunks = [terms[i : i + _MAX_UFUNC_INPUTS] for i in range(0, len(terms), _MAX_UFUNC_INPUTS)]
-        terms = [node.op(*chunk) if len(chunk) > 1 else chunk[0] for chunk in chunks]
-    return [node.op(*terms)]
+    scalar_op = node.op.scalar_op
+    vectorized = _VECTORIZED.get(type(scalar_op))
+    if vectorized and len(node.inputs) == 1 and node.outputs[0].dtype == "float64":
+        return [Elemwise(scalar_op, nfunc_spec=(vectorized, 1, 1))(*node.inputs)]
+    if isinstance(scalar_op, (ps.Add, ps.Mul)) and len(node.inputs) > 2:
+        out = node.inputs[0]
+        for term in node.inputs[1:]:
+            out = Elemwise(scalar_op)(out, term)
+        return [out]
+    if isinstance(scalar_op, ps.Composite):
+        env = dict(zip(scalar_op.fgraph.inputs, node.inputs, strict=True))
+        for inner in scalar_op.fgraph.toposort():
+            args = [env[i] if i in env else i.data for i in inner.inputs]
+            env.update(zip(inner.outputs, Elemwise(inner.op)(*args, return_list=True), strict=True))
+        return [env[o] for o in scalar_op.fgraph.outputs]
+    return None
 
 
 def compile_mode() -> Mode:
@@ -62,15 +97,18 @@ def compile_mode() -> Mode:
     evaluates close to hand-written NumPy. The rewrites are what keep derivatives numerically
     stable (sigmoid'(-800) is 0, not NaN); FAST_COMPILE would skip them. Fusion would need C or
     Numba, and in-place rewrites buy nothing at these sizes, so both are excluded.
+
+    ``log(1 + u)`` is left as typed rather than turned into ``log1p(u)``: NumPy's log1p is ~1.5×
+    slower, and the student's own formula is what should be plotted.
     """
     return (
         Mode(
             VMLinker(use_cloop=False, c_thunks=False),
             get_mode("FAST_RUN").provided_optimizer,
         )
-        .excluding("fusion", "inplace")
-        # After every rewrite that could widen a node again (positions up to 49.1).
-        .register((in2out(_split_wide_add_mul, name="split_wide_add_mul"), 49.2))
+        .excluding("fusion", "inplace", "local_log1p")
+        # After specialize (2) and specialize_device (48.6), before the final merge (49).
+        .register((in2out(_elemwise_to_ufuncs, name="elemwise_to_ufuncs"), 48.8))
     )
 
 
@@ -126,6 +164,13 @@ _BINARY_BUILDERS: dict[str, Callable] = {
 }
 
 
+def _power(node: Binary, inputs) -> pt.TensorVariable:
+    # e^u is exp(u): np.exp is faster and more accurate than np.power(e, u).
+    if isinstance(node.left, Const) and node.left.name == "e":
+        return pt.exp(build_graph(node.right, inputs))
+    return build_graph(node.left, inputs) ** build_graph(node.right, inputs)
+
+
 def build_graph(node: Node, inputs: dict[str, pt.TensorVariable]) -> pt.TensorVariable:
     """The PyTensor graph of a checked tree, with variables taken from ``inputs``."""
     if isinstance(node, Num):
@@ -136,6 +181,8 @@ def build_graph(node: Node, inputs: dict[str, pt.TensorVariable]) -> pt.TensorVa
         return inputs[node.name]
     if isinstance(node, Unary):
         return -build_graph(node.operand, inputs)
+    if isinstance(node, Binary) and node.op == "^":
+        return _power(node, inputs)
     if isinstance(node, Binary):
         return _BINARY_BUILDERS[node.op](build_graph(node.left, inputs), build_graph(node.right, inputs))
     assert isinstance(node, Call)
@@ -185,11 +232,24 @@ class _Kernel:
         flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
         with self._call_lock, np.errstate(all="ignore"):
             outputs = self.function(*flat)
-        value, *grads = (np.broadcast_to(np.asarray(o, dtype=np.float64), (size,)).reshape(shape) for o in outputs)
-        value = np.array(value)  # own, writable memory
-        bad = ~np.isfinite(value)
-        grads = [np.where(bad, np.nan, g) if bad.any() else np.array(g) for g in grads]
+        value, *grads = (_fresh(o, size).reshape(shape) for o in outputs)
+        finite = np.isfinite(value)
+        if not finite.all():
+            for g in grads:
+                g[~finite] = np.nan
         return value, tuple(grads)
+
+
+def _fresh(output, size: int) -> np.ndarray:
+    """A writable float64 array of ``size`` values that belongs to the caller.
+
+    PyTensor returns a new array per call (outputs that would alias an input, a constant or
+    another output are deep-copied), so only a constant's 0-d or 1-element result needs filling.
+    """
+    array = np.asarray(output, dtype=np.float64)
+    if array.shape != (size,) or not array.flags.writeable:
+        array = np.broadcast_to(array, (size,)).copy()
+    return array
 
 
 class CompiledExpression:

@@ -97,23 +97,28 @@ class CheckPanel(QGroupBox):
     def check(self, points: np.ndarray, args: tuple, autodiff: tuple[np.ndarray, ...]) -> list[DerivativeCheck | None]:
         """Compare each entered formula with autodiff at ``points``; update the verdict."""
         results: list[DerivativeCheck | None] = []
+        problems: dict[str, str] = {}
         for channel, grad in zip(self.active_channels(), autodiff, strict=False):
             compiled = self.compiled[channel]
+            if compiled is not None and len(compiled.variables) > len(args):
+                problems[channel] = "it uses y, but f is a function of x alone"
+                compiled = None
             if compiled is None:
                 results.append(None)
                 continue
             mine = evaluate_formula(compiled, args)
             results.append(compare_derivatives(points, grad, mine))
-        self.verdict.setText(self._verdict_text(results))
+        self.verdict.setText(self._verdict_text(results, problems))
         color = "#2b6e2b" if self.verdict.text().startswith("✓") else "#b00000"
         self.verdict.setStyleSheet(f"color: {color};")
         return results
 
-    def _verdict_text(self, results: list[DerivativeCheck | None]) -> str:
+    def _verdict_text(self, results: list[DerivativeCheck | None], problems: dict[str, str]) -> str:
         names = ("∂f/∂x", "∂f/∂y") if self.two_variables else ("f′",)
         for channel, name in zip(self.active_channels(), names, strict=True):
-            if self.errors[channel]:
-                return f"✗ {name}: {self.errors[channel]}"
+            problem = self.errors[channel] or problems.get(channel)
+            if problem:
+                return f"✗ {name}: {problem}"
         entered = [r for r in results if r is not None]
         if not entered:
             return "type your derivative to check it against autodiff"

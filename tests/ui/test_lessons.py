@@ -1,0 +1,163 @@
+"""Lessons, check-my-derivative, the formula display, the Δ→0 animation and the error plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QDoubleSpinBox, QLabel, QLineEdit, QToolButton
+
+from derivgui.core.lessons import lesson_by_id, load_lessons
+from tests.ui.conftest import type_expression
+
+
+def label(window, name: str) -> str:
+    return window.findChild(QLabel, name).text()
+
+
+def wait_for_check(qtbot, window, prefix: str, timeout: int = 20000) -> str:
+    qtbot.waitUntil(lambda: label(window, "derivativeCheckLabel").startswith(prefix), timeout=timeout)
+    return label(window, "derivativeCheckLabel")
+
+
+def type_check(qtbot, window, name: str, text: str) -> None:
+    edit = window.findChild(QLineEdit, name)
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key_Return)
+
+
+def load(qtbot, window, lesson_id: str):
+    lesson = lesson_by_id(lesson_id)
+    window.findChild(type(window.menuBar().actions()[0]), f"lesson-{lesson_id}").trigger()
+    qtbot.waitUntil(lambda: window.compiled is not None and window.compiled.text == lesson.expression,
+                    timeout=20000)
+    return lesson
+
+
+@pytest.mark.parametrize("lesson", load_lessons(), ids=lambda lesson: lesson.id)
+def test_every_example_loads_what_it_promises(qtbot, window, lesson):
+    load(qtbot, window, lesson.id)
+    assert window.editor.text() == lesson.expression
+    expected_view = window.page3d if lesson.two_variables else window.plot2d
+    assert window.views.currentWidget() is expected_view
+    assert window.findChild(QDoubleSpinBox, "pointSpin").value() == lesson.point[0]
+    assert window.findChild(QDoubleSpinBox, "deltaSpin").value() == lesson.delta[0]
+    if lesson.two_variables:
+        assert window.findChild(QDoubleSpinBox, "pointYSpin").value() == lesson.point[1]
+        assert (window.state.surface_x_range, window.state.surface_y_range) == lesson.surface_range
+    else:
+        x0, x1 = window.plot2d.visible_x_range()
+        assert (x0, x1) == pytest.approx(lesson.x_range)
+    for field, shown in lesson.show.items():
+        assert getattr(window.state, field) is shown
+    assert window.lessons_dock.text.toPlainText().strip()
+    check_texts = window.check.texts()[: len(lesson.point)]
+    if lesson.exercise:
+        assert check_texts == ("",) * len(lesson.point)
+        assert not label(window, "derivativeCheckLabel").startswith("✓")
+    elif lesson.my_derivative:
+        assert check_texts == lesson.my_derivative
+        wait_for_check(qtbot, window, "✓")
+
+
+def test_sigmoid_wrong_derivative_fails_and_is_marked(qtbot, window):
+    load(qtbot, window, "sigmoid-chain-rule")
+    wait_for_check(qtbot, window, "✓")
+    type_check(qtbot, window, "myDerivativeEdit", "sigmoid(x)*(1+sigmoid(x))")
+    verdict = wait_for_check(qtbot, window, "✗")
+    assert "x =" in verdict and "max |difference|" in verdict
+    xs, _ys = window.plot2d.mismatch.getData()
+    assert len(xs) > 0, "the places where they disagree are marked"
+
+
+def test_tanh_exercise_says_correct_only_when_it_matches(qtbot, window):
+    load(qtbot, window, "exercise-tanh")
+    type_check(qtbot, window, "myDerivativeEdit", "1 - tanh(x)")
+    wait_for_check(qtbot, window, "✗")
+    type_check(qtbot, window, "myDerivativeEdit", "1 - tanh(x)^2")
+    assert "correct" in wait_for_check(qtbot, window, "✓")
+
+
+def test_check_shows_a_syntax_error_with_its_column(qtbot, window):
+    type_check(qtbot, window, "myDerivativeEdit", "sin(x")
+    verdict = wait_for_check(qtbot, window, "✗")
+    assert "column 6" in verdict and "missing ')'" in verdict
+
+
+def test_two_variable_exercise_needs_both_partials(qtbot, window):
+    lesson = load(qtbot, window, "exercise-sin-sqrt")
+    assert window.findChild(QLineEdit, "myDerivativeYEdit").isVisible()
+    type_check(qtbot, window, "myDerivativeEdit", lesson.answers[0])
+    assert "∂f/∂y" in wait_for_check(qtbot, window, "…")
+    type_check(qtbot, window, "myDerivativeYEdit", "cos(sqrt(x^2+y^2))*x/sqrt(x^2+y^2)")  # the x one again
+    wait_for_check(qtbot, window, "✗")
+    type_check(qtbot, window, "myDerivativeYEdit", lesson.answers[1])
+    assert "both partials" in wait_for_check(qtbot, window, "✓")
+
+
+def test_notebook_gradient_check_in_the_window(qtbot, window):
+    load(qtbot, window, "gradient-x2y-plus-y")
+    wait_for_check(qtbot, window, "✓")
+    type_check(qtbot, window, "myDerivativeYEdit", "x^2")
+    wait_for_check(qtbot, window, "✗")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sigmoid(x)", "f′(x) = σ(x)·(1 − σ(x))"),
+    ("tanh(x)", "f′(x) = 1 − tanh(x)²"),
+    ("x^2*y + y", "∂f/∂x = 2·y·x     ∂f/∂y = 1 + x²"),
+    ("sin(sqrt(x^2+y^2))", "∂f/∂x = cos(√(x² + y²))·x/√(x² + y²)"),
+])
+def test_formula_display(qtbot, window, text, expected):
+    type_expression(qtbot, window, text)
+    assert expected in label(window, "derivativeFormulaLabel")
+
+
+def test_play_sweeps_delta_towards_zero(qtbot, window):
+    type_expression(qtbot, window, "x^2")
+    window.findChild(QDoubleSpinBox, "speedSpin").setValue(10.0)
+    window.findChild(QDoubleSpinBox, "deltaSpin").setValue(0.5)
+    window.findChild(QToolButton, "playButton").click()
+    assert window.sweep.is_running()
+    qtbot.waitUntil(lambda: not window.sweep.is_running(), timeout=10000)
+    assert window.findChild(QDoubleSpinBox, "deltaSpin").value() == pytest.approx(1e-15)
+    assert "rounding" in label(window, "slopeProblemLabel") or "cancelled" in label(window, "slopeProblemLabel")
+
+
+def test_space_toggles_the_animation(qtbot, window):
+    window.findChild(QDoubleSpinBox, "deltaSpin").setValue(0.5)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.plot2d.setFocus()
+    qtbot.keyClick(window.plot2d, Qt.Key_Space)
+    assert window.sweep.is_running()
+    qtbot.keyClick(window.plot2d, Qt.Key_Space)
+    assert not window.sweep.is_running()
+    # typing a space in the editor types a space
+    line = window.editor.line
+    line.setFocus()
+    qtbot.keyClicks(line, " ")
+    assert not window.sweep.is_running()
+    assert line.text().endswith(" ")
+
+
+def test_error_plot_has_the_v_and_marks_the_step(qtbot, window):
+    type_expression(qtbot, window, "sin(x)")
+    window.findChild(QDoubleSpinBox, "deltaSpin").setValue(1e-4)
+    errors = window.error_plot.errors
+    assert errors is not None and errors.steps[-1] == pytest.approx(1e-16)
+    assert window.error_plot.current.value() == pytest.approx(-4)
+    assert "best forward step" in window.error_plot.best_label.toPlainText()
+    xs, ys = window.error_plot.forward.getData()
+    assert np.isfinite(ys).sum() > 100
+
+
+def test_cancellation_inspector_highlights_shared_digits(qtbot, window):
+    type_expression(qtbot, window, "x^2")
+    window.findChild(QDoubleSpinBox, "pointSpin").setValue(1.0)
+    window.findChild(QDoubleSpinBox, "deltaSpin").setValue(1e-7)
+    text = label(window, "cancellationLabel")
+    assert "7 leading digits shared" in text
+    assert "background:#ffd5d5" in text
