@@ -6,7 +6,7 @@ import json
 import time
 
 import numpy as np
-from PyQt5.QtCore import QSettings, Qt, QTimer
+from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
@@ -37,6 +37,7 @@ from derivgui.ui.check_panel import CheckPanel
 from derivgui.ui.controls import PointControl, RangeControl, StepControl
 from derivgui.ui.editor import ExpressionEditor
 from derivgui.ui.error_plot import ErrorPlot
+from derivgui.ui.export import install_export_actions
 from derivgui.ui.lessons_panel import LessonsDock
 from derivgui.ui.page3d import SurfacePage
 from derivgui.ui.plot2d import Plot2DView
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.error_dock], [250], Qt.Vertical)
 
         self._build_actions()
+        install_export_actions(self)
         self.statusBar().showMessage("starting…")
 
         self.compiler = CompileService(self)
@@ -212,11 +214,12 @@ class MainWindow(QMainWindow):
         if restore_problem:
             self.statusBar().showMessage(restore_problem, 10000)
         self.resize(1500, 950)
+        # A corrupt settings file may hold anything here; only bytes can be window geometry.
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
+        if isinstance(geometry, (QByteArray, bytes)):
             self.restoreGeometry(geometry)
         dock_state = self.settings.value("window/state")
-        if dock_state is not None:
+        if isinstance(dock_state, (QByteArray, bytes)):
             self.restoreState(dock_state)
 
     # -- menus -------------------------------------------------------------------------------
@@ -479,6 +482,26 @@ class MainWindow(QMainWindow):
         self.play_button.setChecked(running)
         self.play_button.setText("⏸ pause" if running else "▶ Δ → 0")
         self.statusBar().showMessage("animating Δ → 0 (Space pauses)" if running else "animation stopped", 3000)
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def apply_state(self, state: AppState, history: list[str] | None = None) -> None:
+        """Show a saved state (File ▸ Open session): controls, ranges, toggles, then the expression."""
+        self.sweep.stop()
+        self.state.update(**{name: getattr(state, name) for name in AppState.field_names() if name != "expression"})
+        self.point.setValue(state.a)
+        self.step.setValue(state.delta_a)
+        self.point_y.setValue(state.b)
+        self.step_y.setValue(state.delta_b)
+        self.surface_range.set_ranges(state.surface_x_range, state.surface_y_range)
+        if history is not None:
+            self.editor.history[:] = history
+            self.editor.remember("")
+        self.plot2d.frame(*state.x_range)
+        if self.is_two_variables():
+            self._redraw_surface()
+        self.editor.set_text(state.expression)
+        self.update_point()
 
     # -- lessons -------------------------------------------------------------------------------
 

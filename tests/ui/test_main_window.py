@@ -208,3 +208,19 @@ def test_window_image_shows_the_curve(qtbot, window):
                 curve_pixels += 1
     assert len(colors) > 8, "the view looks blank"
     assert curve_pixels > 100, "the curve's colour is missing"
+
+
+def test_corrupt_settings_fall_back_to_defaults(qtbot, settings):
+    from derivgui.ui.main_window import MainWindow
+
+    settings.setValue("window/geometry", "zzz")
+    settings.setValue("window/state", 42)
+    settings.setValue("session/state", "{not json")
+    settings.setValue("editor/history", "[1, 2")
+    settings.sync()
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.compiled is not None, timeout=20000)
+    assert win.editor.text() == "1/(1+exp(-x))"
+    assert win.editor.history == []
+    win.close()
