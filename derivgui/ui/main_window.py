@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
-from PyQt5.QtGui import QKeySequence
+from PyQt5.QtGui import QIcon, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QDockWidget,
@@ -33,6 +33,7 @@ from derivgui.core.lessons import Lesson, load_lessons
 from derivgui.core.state import AppState
 from derivgui.core.steps import step_errors
 from derivgui.core.surface import default_surface_range, point_report, slice_along_x
+from derivgui.resources_path import resource
 from derivgui.ui.check_panel import CheckPanel
 from derivgui.ui.controls import PointControl, RangeControl, StepControl
 from derivgui.ui.editor import ExpressionEditor
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("derivgui")
+        self.setWindowIcon(QIcon(str(resource("icons", "derivgui.svg"))))
         self.settings = settings if settings is not None else default_settings()
         self.state, restore_problem = self._load_state()
         self.compiled = None

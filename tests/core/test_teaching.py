@@ -123,3 +123,11 @@ def test_exercise_answers_are_correct(lesson_id):
     grads = f.grad(*args)
     for answer, grad in zip(lesson.answers, grads, strict=True):
         assert compare_derivatives(points, grad, evaluate_formula(derivgui.compile_expr(answer), args)).agree
+
+
+def test_shipped_resources_are_found():
+    from derivgui.resources_path import resource
+
+    assert resource("icons", "derivgui.svg").read_text(encoding="utf-8").startswith("<svg")
+    assert "Exec=derivgui" in resource("derivgui.desktop").read_text(encoding="utf-8")
+    assert resource("lessons", "lessons.json").is_file()
