@@ -20,6 +20,10 @@ class LessonsDock(QDockWidget):
         self.text = QTextBrowser()
         self.text.setObjectName("lessonText")
         self.text.setOpenExternalLinks(False)
+        self.text.setHtml("<h3>Examples</h3><p>Pick an example above: the notebook's path from f(x) = 2x "
+                          "to the gradient of sin(√(x² + y²)), and a few more that show where a derivative "
+                          "fails. Exercises (✎) start with the check empty: type your own derivative under "
+                          "<b>Check my derivative</b>.</p>")
         self.lessons = load_lessons()
         for lesson in self.lessons:
             item = QListWidgetItem(("✎ " if lesson.exercise else "") + lesson.title)

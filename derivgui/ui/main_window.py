@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.last_result_text: str | None = None  # the text whose result (plot or error) is on screen
         self._compile_started = 0.0
         self._error_key: tuple | None = None  # what the error-vs-step curves were computed for
+        self._error_dock_was_visible = True
 
         self.editor = ExpressionEditor()
         self.formula = QLabel("")
@@ -353,6 +354,14 @@ class MainWindow(QMainWindow):
 
     def _set_mode(self, two_variables: bool) -> None:
         """Show the 3D page and its controls for f(x, y), the 2D ones for f(x); state is kept."""
+        if two_variables != (self.views.currentIndex() == 1):
+            # The error-vs-step dock is about f(x); it makes room for the surface while in 3D and
+            # comes back, as the user left it, in 2D.
+            if two_variables:
+                self._error_dock_was_visible = self.error_dock.isVisible()
+                self.error_dock.hide()
+            elif self._error_dock_was_visible:
+                self.error_dock.show()
         self.views.setCurrentIndex(1 if two_variables else 0)
         for widget in (self.point_y, self.step_y, self.range_group, self.readouts_3d):
             widget.setVisible(two_variables)
