@@ -10,13 +10,21 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from derivgui.core.errors import ExpressionError
 from derivgui.core.functions import ALIASES, CONSTANTS, FUNCTIONS, VARIABLES, lookup_function
 
 MAX_LENGTH = 2000
-MAX_DEPTH = 100
+MAX_DEPTH = 100  # levels of nesting: parentheses (grouping or a call), signs and exponents
+# Operations inside one another in the tree (a long sum is a deep left-leaning chain). Keeps every
+# recursive walk of the tree, here and in PyTensor, far from Python's recursion limit.
+MAX_HEIGHT = 250
+# Exponents inside exponents (x^x^x^...). The derivative graph of such a tower takes PyTensor's
+# rewrites a time that grows about as the cube of its height: 10 levels take under a second,
+# 50 about half a minute. No student formula needs more than a few.
+MAX_EXPONENT_DEPTH = 20
 
 # ---------------------------------------------------------------------------------------------
 # The tree
@@ -92,17 +100,34 @@ def to_text(node: Node) -> str:
     return f"{node.func}({', '.join(to_text(a) for a in node.args)})"
 
 
-def iter_nodes(node: Node):
-    """Every node of the tree, parents before children."""
-    yield node
+def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Unary):
-        yield from iter_nodes(node.operand)
-    elif isinstance(node, Binary):
-        yield from iter_nodes(node.left)
-        yield from iter_nodes(node.right)
-    elif isinstance(node, Call):
-        for arg in node.args:
-            yield from iter_nodes(arg)
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def iter_nodes(node: Node):
+    """Every node of the tree, parents before children (without recursion)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def _check_height(tree: Node) -> None:
+    stack = [(tree, 1)]
+    while stack:
+        node, height = stack.pop()
+        if height > MAX_HEIGHT:
+            raise ExpressionError(
+                f"the expression is too complex (over {MAX_HEIGHT} operations inside one another)", node.column
+            )
+        stack.extend((child, height + 1) for child in children(node))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +143,8 @@ class Token:
     error: ExpressionError | None = None
 
 
-_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_DIGITS = "0123456789"  # not str.isdigit(), which is also true of '²', '①', '٣'...
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Typographic spellings a student may paste from a textbook or a web page.
 _UNICODE_OPS = {"−": "-", "–": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/"}
@@ -162,7 +188,7 @@ def _tokenize_into(text: str, tokens: list[Token]) -> None:
         if ch in " \t\r":
             i += 1
             continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             assert m is not None
             value = float(m.group(0))
@@ -194,10 +220,14 @@ def _tokenize_into(text: str, tokens: list[Token]) -> None:
             tokens.append(Token("op", _UNICODE_OPS[ch], i))
             i += 1
             continue
-        if ch in _SUPERSCRIPTS:
+        if ch in _SUPERSCRIPTS:  # a run of them is one exponent: x²³ is x^23
+            j = i
+            while j < n and text[j] in _SUPERSCRIPTS:
+                j += 1
+            digits = "".join(_SUPERSCRIPTS[c] for c in text[i:j])
             tokens.append(Token("op", "^", i))
-            tokens.append(Token("num", _SUPERSCRIPTS[ch], i, float(_SUPERSCRIPTS[ch])))
-            i += 1
+            tokens.append(Token("num", digits, i, float(digits)))
+            i = j
             continue
         if ch == "." and i + 1 < n and (text[i + 1].isalpha() or text[i + 1] == "_"):
             m = _NAME.match(text, i + 1)
@@ -279,6 +309,7 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.depth = 0
+        self.exponent_depth = 0
         self.open_parens: list[int] = []
 
     @property
@@ -296,10 +327,16 @@ class _Parser:
     def at_op(self, *ops: str) -> bool:
         return self.tok.kind == "op" and self.tok.text in ops
 
-    def enter(self) -> None:
+    @contextmanager
+    def level(self, column: int):
+        """One more level of nesting (a '(', a sign or an exponent); it bounds the recursion."""
+        if self.depth >= MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested too deeply (over {MAX_DEPTH} levels)", column)
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise ExpressionError(f"the expression is nested too deeply (over {MAX_DEPTH} levels)", self.tok.column)
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def parse(self) -> Node:
         node = self.sum()
@@ -338,31 +375,31 @@ class _Parser:
                 return node
 
     def unary(self) -> Node:
-        self.enter()
-        try:
-            if self.at_op("-", "+"):
-                op = self.advance()
+        if self.at_op("-", "+"):
+            op = self.advance()
+            with self.level(op.column):
                 operand = self.unary()
-                return operand if op.text == "+" else Unary("-", operand, op.column)
-            return self.power()
-        finally:
-            self.depth -= 1
+            return operand if op.text == "+" else Unary("-", operand, op.column)
+        return self.power()
 
     def power(self) -> Node:
         base = self.primary()
         if self.at_op("^"):
             op = self.advance()
-            return Binary("^", base, self.unary(), op.column)
+            if self.exponent_depth >= MAX_EXPONENT_DEPTH:
+                raise ExpressionError(
+                    f"exponents are stacked too deeply (over {MAX_EXPONENT_DEPTH} levels of ^)", op.column
+                )
+            self.exponent_depth += 1
+            try:
+                with self.level(op.column):
+                    exponent = self.unary()
+            finally:
+                self.exponent_depth -= 1
+            return Binary("^", base, exponent, op.column)
         return base
 
     def primary(self) -> Node:
-        self.enter()
-        try:
-            return self._primary()
-        finally:
-            self.depth -= 1
-
-    def _primary(self) -> Node:
         tok = self.tok
         if tok.kind == "num":
             self.advance()
@@ -379,7 +416,8 @@ class _Parser:
                 raise _unknown_name_error(tok, is_call)
             if not is_call:
                 raise ExpressionError(f"'{tok.text}' is a function: write {tok.text}(...)", tok.column)
-            args = self.arguments()
+            with self.level(self.tok.column):
+                args = self.arguments()
             count = len(args)
             if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
                 raise ExpressionError(
@@ -391,7 +429,8 @@ class _Parser:
             self.open_parens.append(tok.column)
             if self.at_op(")"):
                 raise ExpressionError("empty parentheses", tok.column)
-            node = self.sum()
+            with self.level(tok.column):
+                node = self.sum()
             self.close_paren()
             return node
         raise self.operand_expected()
@@ -440,6 +479,7 @@ def parse(text: str) -> Expression:
         raise ExpressionError("type an expression, for example x^2")
     tokens = _expand_names(tokenize(text))
     tree = _Parser(text, tokens).parse()
+    _check_height(tree)
     used = {node.name for node in iter_nodes(tree) if isinstance(node, Var)}
     variables = ("x", "y") if "y" in used else ("x",)
     return Expression(text, tree, variables)
