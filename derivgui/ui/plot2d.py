@@ -198,6 +198,25 @@ class Plot2DView(pg.PlotWidget):
 
     # -- events ------------------------------------------------------------------------------
 
+    PAN_KEYS = {Qt.Key_Left: (-0.1, 0.0), Qt.Key_Right: (0.1, 0.0), Qt.Key_Up: (0.0, 0.1), Qt.Key_Down: (0.0, -0.1)}
+
+    def keyPressEvent(self, event) -> None:
+        """Arrow keys pan by a tenth of the view; + and − zoom about the centre."""
+        x0, x1 = self.visible_x_range()
+        y0, y1 = self.visible_y_range()
+        view_box = self.getPlotItem().getViewBox()
+        if event.key() in self.PAN_KEYS:
+            fx, fy = self.PAN_KEYS[event.key()]
+            dx, dy = fx * (x1 - x0), fy * (y1 - y0)
+            view_box.setRange(xRange=(x0 + dx, x1 + dx), yRange=(y0 + dy, y1 + dy), padding=0)
+        elif event.key() in (Qt.Key_Plus, Qt.Key_Equal, Qt.Key_Minus):
+            factor = 1.25 if event.key() == Qt.Key_Minus else 0.8
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            view_box.setRange(xRange=(cx - (cx - x0) * factor, cx + (x1 - cx) * factor),
+                              yRange=(cy - (cy - y0) * factor, cy + (y1 - cy) * factor), padding=0)
+        else:
+            super().keyPressEvent(event)
+
     def _on_range_changed(self, *_args) -> None:
         self._resample_timer.start()  # coalesce the burst of range signals of one gesture
         self.range_changed.emit(*self.visible_x_range())

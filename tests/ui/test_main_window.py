@@ -224,3 +224,14 @@ def test_corrupt_settings_fall_back_to_defaults(qtbot, settings):
     assert win.editor.text() == "1/(1+exp(-x))"
     assert win.editor.history == []
     win.close()
+
+
+def test_arrow_keys_pan_and_resample(qtbot, window):
+    type_expression(qtbot, window, "sin(x)")
+    window.plot2d.setFocus()
+    x0, x1 = window.plot2d.visible_x_range()
+    qtbot.keyClick(window.plot2d, Qt.Key_Right)
+    qtbot.waitUntil(lambda: window.plot2d.curve.x[0] == pytest.approx(x0 + 0.1 * (x1 - x0), abs=1e-9))
+    qtbot.keyClick(window.plot2d, Qt.Key_Minus)
+    nx0, nx1 = window.plot2d.visible_x_range()
+    assert nx1 - nx0 == pytest.approx(1.25 * (x1 - x0))
