@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # What Qt's xcb plugin, Xvfb and Mesa's OpenGL need beside the Python wheels.
 SYSTEM_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libopengl0 libglib2.0-0 libfontconfig1 \
   libdbus-1-3 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-image0 \
-  libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libxcb-cursor0
+  libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libxcb-cursor0 fonts-dejavu-core
 
 .PHONY: run test bench lint system-packages clean
 
