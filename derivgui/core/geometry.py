@@ -128,17 +128,24 @@ def sample_curve(value_and_grad: ValueAndGrad, x_min: float, x_max: float, n: in
     return SampledCurve(x, f, df)
 
 
-def robust_y_range(values: np.ndarray, pad: float = 0.08) -> tuple[float, float]:
-    """A y range that shows the curve without letting poles (1/x, tan) flatten everything else."""
+def robust_range(values: np.ndarray, percentiles: tuple[float, float] = (2, 98), min_count: int = 50,
+                 pad: float = 0.0) -> tuple[float, float]:
+    """A range that shows the values without letting poles (1/x, tan) flatten everything else:
+    percentiles once there are enough finite values, padded by ``pad`` of the span."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return -1.0, 1.0
-    lo, hi = np.percentile(finite, [2, 98]) if finite.size > 50 else (finite.min(), finite.max())
+    lo, hi = np.percentile(finite, percentiles) if finite.size > min_count else (finite.min(), finite.max())
     lo, hi = float(lo), float(hi)
     if hi - lo < 1e-12 * max(1.0, abs(hi)):
         lo, hi = lo - 1.0, hi + 1.0
     span = hi - lo
     return lo - pad * span, hi + pad * span
+
+
+def robust_y_range(values: np.ndarray) -> tuple[float, float]:
+    """The 2D view's y range for a curve."""
+    return robust_range(values, (2, 98), 50, pad=0.08)
 
 
 def format_number(value: float, digits: int = 12) -> str:

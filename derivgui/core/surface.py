@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivgui.core.geometry import SecantReport, secant_report
+from derivgui.core.geometry import SecantReport, robust_range, secant_report
 
 NOTEBOOK_RANGE = ((0.0, 10.0), (0.0, 10.0))
 DEFAULT_RANGE = ((-6.0, 6.0), (-6.0, 6.0))
@@ -36,14 +36,7 @@ class SurfaceGrid:
 
     def z_range(self) -> tuple[float, float]:
         """Robust height range: percentiles, so a pole does not flatten the rest."""
-        finite = self.z[np.isfinite(self.z)]
-        if finite.size == 0:
-            return -1.0, 1.0
-        lo, hi = np.percentile(finite, [1, 99]) if finite.size > 100 else (finite.min(), finite.max())
-        lo, hi = float(lo), float(hi)
-        if hi - lo < 1e-12 * max(1.0, abs(hi)):
-            lo, hi = lo - 1.0, hi + 1.0
-        return lo, hi
+        return robust_range(self.z, (1, 99), 100)
 
 
 def sample_surface(value_and_grad, x_range, y_range, nx: int, ny: int) -> SurfaceGrid:

@@ -11,23 +11,19 @@ from PyQt5.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QS
 SLIDER_STEPS = 1000
 
 
-class PointControl(QWidget):
-    """``a`` (or ``b``): the slider spans the visible range, the spin box takes any value."""
+class _SliderSpinRow(QWidget):
+    """A caption, a slider and a spin box in a row; the spin box holds the value."""
 
     valueChanged = pyqtSignal(float)
 
-    def __init__(self, label: str, spin_name: str, tooltip: str, parent: QWidget | None = None) -> None:
+    def __init__(self, label: str, spin: QDoubleSpinBox, spin_name: str, tooltip: str, slider_range: tuple[int, int],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._lo, self._hi = -6.0, 6.0
         self.slider = QSlider(Qt.Horizontal)
-        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setRange(*slider_range)
         self.slider.setObjectName(spin_name.replace("Spin", "Slider"))
-        self.spin = QDoubleSpinBox()
+        self.spin = spin
         self.spin.setObjectName(spin_name)
-        self.spin.setDecimals(6)
-        self.spin.setRange(-1e6, 1e6)
-        self.spin.setKeyboardTracking(False)
-        self.spin.setSingleStep(0.1)
         self.spin.setMinimumWidth(110)
         for w in (self.slider, self.spin):
             w.setToolTip(tooltip)
@@ -46,6 +42,25 @@ class PointControl(QWidget):
 
     def setValue(self, value: float) -> None:
         self.spin.setValue(value)
+
+    def _on_spin(self, value: float) -> None:
+        raise NotImplementedError
+
+    def _on_slider(self, pos: int) -> None:
+        raise NotImplementedError
+
+
+class PointControl(_SliderSpinRow):
+    """``a`` (or ``b``): the slider spans the visible range, the spin box takes any value."""
+
+    def __init__(self, label: str, spin_name: str, tooltip: str, parent: QWidget | None = None) -> None:
+        self._lo, self._hi = -6.0, 6.0
+        spin = QDoubleSpinBox()
+        spin.setDecimals(6)
+        spin.setRange(-1e6, 1e6)
+        spin.setKeyboardTracking(False)
+        spin.setSingleStep(0.1)
+        super().__init__(label, spin, spin_name, tooltip, (0, SLIDER_STEPS), parent)
 
     def set_slider_range(self, lo: float, hi: float) -> None:
         """Make the slider span [lo, hi] (the visible range) without moving the value."""
@@ -117,43 +132,18 @@ class StepSpinBox(QDoubleSpinBox):
             self._last_nonzero = value
 
 
-class StepControl(QWidget):
+class StepControl(_SliderSpinRow):
     """Δa (or Δb): a signed logarithmic slider from ±10^min_exponent up to ± the visible width.
 
     The slider's middle is the smallest magnitude (either sign); its ends are the largest, so the
     approach to 0 and the far secant are both one drag away.
     """
 
-    valueChanged = pyqtSignal(float)
-
     def __init__(self, label: str, spin_name: str, tooltip: str, min_exponent: float = -15.0,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
         self._min_exp = min_exponent
         self._max_exp = 1.0
-        self.slider = QSlider(Qt.Horizontal)
-        self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
-        self.slider.setObjectName(spin_name.replace("Spin", "Slider"))
-        self.spin = StepSpinBox()
-        self.spin.setObjectName(spin_name)
-        self.spin.setMinimumWidth(110)
-        for w in (self.slider, self.spin):
-            w.setToolTip(tooltip)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        caption = QLabel(label)
-        caption.setMinimumWidth(28)
-        layout.addWidget(caption)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.spin)
-        self.spin.valueChanged.connect(self._on_spin)
-        self.slider.valueChanged.connect(self._on_slider)
-
-    def value(self) -> float:
-        return self.spin.value()
-
-    def setValue(self, value: float) -> None:
-        self.spin.setValue(value)
+        super().__init__(label, StepSpinBox(), spin_name, tooltip, (-SLIDER_STEPS, SLIDER_STEPS), parent)
 
     def set_max_magnitude(self, width: float) -> None:
         """The slider's ends reach ± ``width`` (the visible width)."""

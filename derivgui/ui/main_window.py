@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
                 self.surface_range.set_ranges(x_range, y_range)
             self._redraw_surface()
         elif new_expression:
-            self.plot2d.set_function(compiled.value_and_grad, x_range=self.plot2d_x_range())
+            self.plot2d.set_function(compiled.value_and_grad, x_range=self.state.x_range)
         self.update_point()
         self.update_check()
         self.statusBar().showMessage(f"ready: derivative by PyTensor autodiff, compiled in {elapsed_ms:.0f} ms", 5000)
@@ -346,9 +346,6 @@ class MainWindow(QMainWindow):
         if len(formulas) == 1:
             return f"autodiff:  f′(x) = {formulas[0]}"
         return f"autodiff:  ∂f/∂x = {formulas[0]}     ∂f/∂y = {formulas[1]}"
-
-    def plot2d_x_range(self) -> tuple[float, float]:
-        return self.state.x_range
 
     # -- point and step ----------------------------------------------------------------------
 

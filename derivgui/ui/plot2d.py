@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import QPointF, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QFont
 
 from derivgui.core.geometry import SampledCurve, SecantReport, line_through, robust_y_range, sample_curve
@@ -26,7 +26,7 @@ class Plot2DView(pg.PlotWidget):
     overlays (cheap, for every slider step); panning or zooming resamples the curves.
     """
 
-    point_dragged = pg.QtCore.Signal(float)
+    point_dragged = pyqtSignal(float)
     range_changed = pyqtSignal(float, float)  # the visible x range, after a pan or zoom
 
     def __init__(self, parent=None, object_name: str = "plot2d", variable: str = "x", point: str = "a",
@@ -224,6 +224,3 @@ class Plot2DView(pg.PlotWidget):
     def _on_handle_moved(self) -> None:
         if not self._moving_handle:
             self.point_dragged.emit(float(self.handle.pos().x()))
-
-    def handle_position(self) -> QPointF:
-        return self.handle.pos()
