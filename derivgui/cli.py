@@ -258,7 +258,17 @@ def _render(compiled, state, args, fmt: str, size: tuple[int, int], frames: int,
 
         request = ExportRequest(path=args.output, format=fmt, width=size[0], height=size[1], scale=args.scale,
                                 frames=frames, animation=args.animation, samples=args.samples)
-        progress = _progress_printer(frames) if fmt in ex.ANIMATED and not args.quiet else None
+        printer = _progress_printer(frames) if fmt in ex.ANIMATED and not args.quiet else None
+
+        def progress(done: int, total: int) -> bool:
+            # A kill arriving inside Qt or Pillow may not surface as SystemExit there; checked
+            # between frames, it cancels the export, which removes the temporary file.
+            if _terminated.is_set():
+                return False
+            if printer is not None:
+                printer(done, total)
+            return True
+
         with ExportScene.offscreen(compiled, state) as scene:
             return export_file(scene, request, progress=progress)
 
@@ -391,6 +401,14 @@ def virtual_display(timeout: float = 15.0) -> Iterator[str]:
 # -- entry point ------------------------------------------------------------------------------
 
 
+_terminated = threading.Event()
+
+
+def _on_sigterm(*_args) -> None:
+    _terminated.set()
+    sys.exit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "export":
@@ -398,9 +416,10 @@ def main(argv: list[str] | None = None) -> int:
         handle_term = (threading.current_thread() is threading.main_thread()
                        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
         if handle_term:
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            return run_export(argv[1:])
+            status = run_export(argv[1:])
+            return 143 if _terminated.is_set() else status
         except KeyboardInterrupt:
             print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
             return 130

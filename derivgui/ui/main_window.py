@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.compiler = CompileService(self)
         self.compiler.result.connect(self._on_compiled)
         self.compiler.busy.connect(self._on_busy)
+        self.compiler.formulas.connect(self._show_formulas)
 
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -182,6 +183,12 @@ class MainWindow(QMainWindow):
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(150)
         self._check_timer.timeout.connect(self.update_check)
+        # The error-vs-step curves follow the point after it rests, not on every slider step.
+        self._error_timer = QTimer(self)
+        self._error_timer.setSingleShot(True)
+        self._error_timer.setInterval(120)
+        self._error_timer.timeout.connect(self._recompute_error_plot)
+        self._error_source = None
         self.state.subscribe(lambda _changed: self._save_timer.start())
 
         self.editor.submitted.connect(self.request_compile)
@@ -203,6 +210,7 @@ class MainWindow(QMainWindow):
         self.play_button.clicked.connect(lambda _checked: self.toggle_sweep())
         self.speed.valueChanged.connect(lambda v: setattr(self.sweep, "decades_per_second", v))
         self.lessons_dock.lesson_chosen.connect(self.load_lesson)
+        self.error_dock.visibilityChanged.connect(self._on_error_dock_visibility)
 
         self.point.setValue(self.state.a)
         self.step.setValue(self.state.delta_a)
@@ -323,7 +331,7 @@ class MainWindow(QMainWindow):
         self.compiled = compiled
         signature = "f(x, y)" if len(compiled.variables) == 2 else "f(x)"
         self.editor.show_ok(f"✓ {signature} = {compiled.text}")
-        self.formula.setText(self._formula_text(compiled))
+        self.formula.setText("autodiff: …")
         self.setWindowTitle(f"derivgui — {signature} = {compiled.text}")
         self.state.update(expression=compiled.text)
         two_variables = len(compiled.variables) == 2
@@ -340,12 +348,11 @@ class MainWindow(QMainWindow):
         self.update_check()
         self.statusBar().showMessage(f"ready: derivative by PyTensor autodiff, compiled in {elapsed_ms:.0f} ms", 5000)
 
-    @staticmethod
-    def _formula_text(compiled) -> str:
-        formulas = compiled.derivative_formulas()
+    def _show_formulas(self, formulas: tuple[str, ...]) -> None:
         if len(formulas) == 1:
-            return f"autodiff:  f′(x) = {formulas[0]}"
-        return f"autodiff:  ∂f/∂x = {formulas[0]}     ∂f/∂y = {formulas[1]}"
+            self.formula.setText(f"autodiff:  f′(x) = {formulas[0]}")
+        else:
+            self.formula.setText(f"autodiff:  ∂f/∂x = {formulas[0]}     ∂f/∂y = {formulas[1]}")
 
     # -- point and step ----------------------------------------------------------------------
 
@@ -415,12 +422,24 @@ class MainWindow(QMainWindow):
         self.gradient_norm.setText(f"|∇f(a, b)| = {format_number(report.grad_norm)}{note}")
 
     def _update_error_plot(self, value_and_grad, a: float, delta: float) -> None:
-        """Recompute the error-vs-step curves only when the point moves; Δa just moves a marker."""
+        """Δa just moves a marker; a new point recomputes the curves once the point rests."""
         key = (id(self.compiled), a, self.state.b if self.is_two_variables() else None)
         if key != self._error_key:
             self._error_key = key
-            self.error_plot.set_errors(step_errors(value_and_grad, a))
+            self._error_source = (value_and_grad, a)
+            self._error_timer.start()
         self.error_plot.set_current_step(delta)
+
+    def _on_error_dock_visibility(self, visible: bool) -> None:
+        if visible and self._error_key is None:
+            self.update_point()
+
+    def _recompute_error_plot(self) -> None:
+        if self.error_dock.isVisible():
+            value_and_grad, a = self._error_source
+            self.error_plot.set_errors(step_errors(value_and_grad, a))
+        else:
+            self._error_key = None  # recompute when the dock is shown again
 
     def update_check(self) -> None:
         """Compare the student's derivative(s) with autodiff over what is on screen."""

@@ -101,6 +101,7 @@ class Plot2DView(pg.PlotWidget):
         if x_range is not None:
             self.frame(*x_range)
         self.resample()
+        self._resample_timer.stop()  # framing queued a resample for the range it just set: done
 
     def frame(self, x_min: float, x_max: float) -> None:
         """Show [x_min, x_max] with a y range that fits the curve (robust against poles)."""

