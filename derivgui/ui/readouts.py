@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QFont
+from PyQt5.QtGui import QFont, QFontMetrics
 from PyQt5.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from derivgui.core.geometry import SecantReport, format_number, shared_leading_digits
@@ -19,7 +19,8 @@ def _value_label(name: str, tooltip: str) -> QLabel:
     font = QFont("DejaVu Sans Mono")
     font.setStyleHint(QFont.Monospace)
     label.setFont(font)
-    label.setMinimumWidth(170)
+    # A fixed size keeps a new text from invalidating the panel's layout on every slider step.
+    label.setFixedSize(200, QFontMetrics(font).height() + 4)
     return label
 
 
@@ -84,6 +85,7 @@ class SlopeReadouts(QGroupBox):
         self.cancellation.setObjectName(names["cancellation"])
         self.cancellation.setTextFormat(Qt.RichText)
         self.cancellation.setWordWrap(True)
+        self.cancellation.setFixedSize(380, 4 * QFontMetrics(self.cancellation.font()).height() + 12)
         self.cancellation.setToolTip("Cancellation inspector: the leading digits f(a) and f(a + Δa) share\n"
                                      "(highlighted) vanish in their difference.")
         grid.addWidget(self.cancellation, len(rows) + 1, 0, 1, 2)
