@@ -11,6 +11,10 @@ itself under ``xvfb-run``. Every number printed is measured in this run:
    ``import derivgui`` imports neither PyQt5 nor PyTensor
 5. soak: 1,000 expressions and 10,000 slider steps in one window (RSS growth < 50 MB, bounded kernel
    cache, no running QThread and no QTimer leak after closing)
+6. 3D view, f(x, y) = sin(sqrt(x^2+y^2)): a or b step -> overlays, readouts, the GL view and the slice plots
+   updated and painted, with the idle 200x200 and a 100x100 surface (median <= 16 ms, p99 <= 33 ms); and
+   gaps of a 1 ms QTimer while the surface range changes and new two-variable expressions compile, idle
+   refinement to 200x200 included (worst <= 30 ms, p99 <= 10 ms)
 
 The process exits with status 1 when a target is missed (``--no-fail`` reports without failing).
 """
@@ -167,6 +171,27 @@ def fresh_expressions(n: int) -> list[str]:
     return out
 
 
+SURFACE_FORMS = (
+    "sin({c}*x) * cos(y/{d})",
+    "exp(-(x^2 + y^2)/{c}) * {d}",
+    "x*y/{c} + sin({d}*x)",
+    "log(1 + x^2 + y^2/{c}) - y/{d}",
+    "tanh({c}*x - y/{d}) + cos(x*y/{c})",
+)
+
+
+def fresh_surface_expressions(n: int) -> list[str]:
+    """``n`` two-variable expressions this process has never compiled."""
+    global _serial
+    out = []
+    for _ in range(n):
+        _serial += 1
+        c = f"{1 + _serial / 997:.6g}"
+        d = f"{2 + _serial / 13:.6g}"
+        out.append(SURFACE_FORMS[_serial % len(SURFACE_FORMS)].format(c=c, d=d))
+    return out
+
+
 def soak_expression(k: int) -> str:
     return f"{k + 1}*sin(x) + x^{k % 5} - cos({k % 7 + 1}*x)/{k % 11 + 2}"
 
@@ -184,6 +209,9 @@ class Probe:
         self.intervals: list[tuple[str, int, float, float, float]] = []  # name, thread, start, end, CPU s
         self.plot = None  # the window's Plot2DView: only its paints count
         self.plot_paints: list[tuple[float, float, float]] = []  # (start, end, CPU s) of the plot's paintEvent
+        # objectName -> (start, end, CPU s) of each paint of a watched view ("plot3d": its paintGL; others: the
+        # pyqtgraph view's paintEvent); only names put here by ``watch`` are recorded.
+        self.view_paints: dict[str, list[tuple[float, float, float]]] = {}
         self.compiled_at: dict[str, tuple[float, float]] = {}  # text -> _on_compiled (start, end)
         self.compile_times: dict[str, float] = {}  # text -> compile_expr duration on the worker
         self.compile_spans: dict[str, tuple[float, float]] = {}  # text -> compile_expr (start, end)
@@ -287,6 +315,7 @@ class Probe:
             self.wrap(plot2d.Plot2DView, name, f"Plot2DView.{name}")
         self.wrap(readouts.SlopeReadouts, "show_report", "SlopeReadouts.show_report")
         self.wrap(engine.CompiledExpression, "derivative_formulas", "CompiledExpression.derivative_formulas")
+        self.install_3d()
 
         import pyqtgraph as pg
 
@@ -300,6 +329,10 @@ class Probe:
                 t1, c = perf(), cpu() - c0
                 if view is probe.plot:
                     probe.plot_paints.append((t0, t1, c))
+                elif probe.view_paints:
+                    watched = probe.view_paints.get(view.objectName())
+                    if watched is not None:
+                        watched.append((t0, t1, c))
                 if probe.recording:
                     label = "plot paintEvent" if view is probe.plot else f"paintEvent {view.objectName() or 'view'}"
                     probe.intervals.append((label, threading.get_ident(), t0, t1, c))
@@ -307,6 +340,44 @@ class Probe:
         pg.GraphicsView.paintEvent = paint_event
         self.wrapped.append("paintEvent of every pyqtgraph view")
         gc.callbacks.append(self.gc_callback)
+
+    def install_3d(self) -> None:
+        """The 3D page: surface sampling and meshing, the point's overlays, and the GL view's paints."""
+        import pyqtgraph.opengl as gl
+
+        from derivgui.ui import main_window, page3d, plot3d
+
+        self.wrap(page3d, "sample_surface", "sample_surface")  # page3d calls it by its imported name
+        for name in ("_redraw_surface",):
+            self.wrap(main_window.MainWindow, name, f"MainWindow.{name}")
+        for name in ("set_function", "_draw_surface", "set_point"):
+            self.wrap(page3d.SurfacePage, name, f"SurfacePage.{name}")
+        for name in ("set_surface", "set_point"):
+            self.wrap(plot3d.Plot3DView, name, f"Plot3DView.{name}")
+        for cls in (gl.GLMeshItem, gl.GLLinePlotItem, gl.GLScatterPlotItem, gl.GLTextItem, gl.GLGridItem):
+            self.wrap(cls, "paint", f"{cls.__name__}.paint")
+        probe = self
+        original_paint_gl = plot3d.Plot3DView.paintGL
+
+        @functools.wraps(original_paint_gl)
+        def paint_gl(view, *args, **kwargs):
+            t0, c0 = perf(), cpu()
+            try:
+                return original_paint_gl(view, *args, **kwargs)
+            finally:
+                t1, c = perf(), cpu() - c0
+                watched = probe.view_paints.get("plot3d")
+                if watched is not None:
+                    watched.append((t0, t1, c))
+                if probe.recording:
+                    probe.intervals.append(("plot3d paintGL", threading.get_ident(), t0, t1, c))
+
+        plot3d.Plot3DView.paintGL = paint_gl
+        self.wrapped.append("Plot3DView.paintGL")
+
+    def watch(self, *names: str) -> list[list[tuple[float, float, float]]]:
+        """Record the paints of the views with these objectNames; returns their (live) lists."""
+        return [self.view_paints.setdefault(name, []) for name in names]
 
     def paint_after(self, t: float) -> float | None:
         """End time of the first plot paint that started at or after ``t``."""
@@ -856,6 +927,289 @@ class Session:
         self.results.ms("3", f"submit -> new curve painted, median ({n} expr.)", med(total), 150)
         self.results.ms("3", "submit -> new curve painted, max", max(total))
 
+    # -- 6. the 3D view ------------------------------------------------------------------------------------
+
+    SURFACE_TEXT = "sin(sqrt(x^2+y^2))"
+    VIEWS_3D = ("plot3d", "sliceXPlot", "sliceYPlot", "gradientLinePlot")
+
+    def bench_3d(self) -> None:
+        from PyQt5.QtCore import QEvent, QObject
+        from PyQt5.QtWidgets import QDoubleSpinBox, QLabel
+
+        from derivgui.ui import page3d
+
+        w = self.window
+        log(f"\n== 6. 3D view: {self.SURFACE_TEXT} — point step -> overlays, readouts, GL view and slices painted; "
+            "event loop while the surface is recomputed ==")
+        self.point_y_spin = w.findChild(QDoubleSpinBox, "pointYSpin")
+        self.x_min_spin = w.findChild(QDoubleSpinBox, "xMinSpin")
+        for name, obj in (("pointYSpin", self.point_y_spin), ("xMinSpin", self.x_min_spin)):
+            if obj is None:
+                raise SystemExit(f"benchmarks/ui.py: no widget named {name!r} in the main window")
+        self.paints_3d = dict(zip(self.VIEWS_3D, self.probe.watch(*self.VIEWS_3D), strict=True))
+        t0 = perf()
+        w.editor.set_text(self.SURFACE_TEXT)
+        self.wait_until(lambda: w.compiled is not None and w.compiled.text == self.SURFACE_TEXT
+                        and w.page3d.resolution == page3d.IDLE_RESOLUTION, 60, self.SURFACE_TEXT)
+        log(f"compiled and refined to {w.page3d.resolution}x{w.page3d.resolution} in {(perf() - t0) * 1000:.0f} ms "
+            f"(includes the {page3d.IDLE_DELAY_MS} ms idle delay)")
+        self.pump(0.3)
+        # Readout labels that are on screen (not scrolled out of the side panel): only they must repaint.
+        labels = [*w.readouts_x.findChildren(QLabel), *w.readouts_y.findChildren(QLabel), w.gradient_norm]
+        self.labels_3d = [label for label in labels if label.isVisible() and not label.visibleRegion().isEmpty()]
+        self.label_paints_3d = 0
+        session = self
+
+        class LabelPaints(QObject):
+            def eventFilter(self, _obj, event) -> bool:
+                if event.type() == QEvent.Paint:
+                    session.label_paints_3d += 1
+                return False
+
+        self._label_filter_3d = LabelPaints()
+        for label in self.labels_3d:
+            label.installEventFilter(self._label_filter_3d)
+        self.window_syncs = 0
+
+        class WindowSyncs(QObject):
+            """UpdateRequests of the top-level window: each is one repaint pass, composed and flushed."""
+
+            def eventFilter(self, obj, event) -> bool:
+                if event.type() == QEvent.UpdateRequest and obj is w:
+                    session.window_syncs += 1
+                return False
+
+        self._sync_filter_3d = WindowSyncs()
+        w.installEventFilter(self._sync_filter_3d)
+        size = w.plot3d.size()
+        log(f"GL view {size.width()}x{size.height()} px; {len(self.labels_3d)} of {len(labels)} 3D readout labels "
+            f"on screen; watched paints: {', '.join(self.VIEWS_3D)} (plot3d: its paintGL)")
+
+        x0, x1 = w.state.surface_x_range
+        y0, y1 = w.state.surface_y_range
+        n = self.args.surface_steps
+        half = n // 2
+        # a sweeps left to right while b sweeps top to bottom, then back: a diagonal through the surface.
+        a_values = np.round(np.linspace(x0 + 0.05 * (x1 - x0), x1 - 0.05 * (x1 - x0), half), 6)
+        b_values = np.round(np.linspace(y1 - 0.05 * (y1 - y0), y0 + 0.05 * (y1 - y0), half), 6)
+        for resolution in (page3d.IDLE_RESOLUTION, page3d.DRAFT_RESOLUTION):
+            if w.page3d.resolution != resolution:
+                w.page3d._draw_surface(resolution)
+                self.pump(0.3)
+            if resolution == page3d.DRAFT_RESOLUTION:
+                a_values, b_values = a_values[::-1], b_values[::-1]
+            self.sweep_3d(resolution, a_values, b_values)
+        self.label_frame_3d()
+        self.breakdown(self.point_spin, a_values[: max(len(a_values) // 4, 10)])
+        self.bench_3d_responsiveness()
+        for label in self.labels_3d:
+            label.removeEventFilter(self._label_filter_3d)
+        w.removeEventFilter(self._sync_filter_3d)
+        self.probe.view_paints.clear()
+
+    def label_frame_3d(self, n: int = 60) -> None:
+        """The cost of one window repaint on the 3D page when nothing 3D changed: a label's new text only.
+
+        A window holding a shown QOpenGLWidget is composed with OpenGL on every repaint (and flushed to the
+        X server), whichever widget changed; this is that fixed cost per frame.
+        """
+        label = self.window.gradient_norm
+        if label not in self.labels_3d:
+            return
+        original = label.text()
+        times, gl_paints = [], 0
+        gl = self.paints_3d["plot3d"]
+        self.pump(0.2)
+        for i in range(n):
+            count, paints = self.label_paints_3d, len(gl)
+            t0 = perf()
+            label.setText(f"{original} [{i}]")  # same width class: no relayout of the panel
+            while self.label_paints_3d == count and perf() - t0 < 1.0:
+                self.app.processEvents()
+            times.append((perf() - t0) * 1000)
+            gl_paints += len(gl) - paints
+        label.setText(original)
+        self.pump(0.1)
+        log(f"one repaint of the 3D page's window for a label's text only ({n} times, paintGL ran {gl_paints} "
+            f"times): median {med(times):.2f} ms, p99 {pct(times, 99):.2f} ms")
+        self.results.add("6", "  window repaint for one label's text (GL composition), median",
+                         f"{med(times):.2f} ms")
+
+    def readout_texts_3d(self) -> list[str]:
+        return [label.text() for label in self.labels_3d]
+
+    def step_3d(self, setter, value) -> tuple[float, float, bool, dict[str, float]]:
+        """Set a value; process events until every watched 3D-page view (and a changed readout) painted.
+
+        Returns (latency, synchronous part, painted, {view: wall ms of its paint}) with latencies in seconds.
+        """
+        before = self.readout_texts_3d()
+        lists = list(self.paints_3d.values())
+        counts = [len(p) for p in lists]
+        labels, syncs = self.label_paints_3d, self.window_syncs
+        t0 = perf()
+        setter(value)
+        t_sync = perf()
+        changed = self.readout_texts_3d() != before
+        painted = True
+        while (any(len(p) == c for p, c in zip(lists, counts, strict=True))
+               or (changed and self.label_paints_3d == labels)):
+            self.app.processEvents()
+            if perf() - t0 > 1.0:
+                painted = False
+                break
+        t_painted = perf()
+        walls = {name: sum(e - s for s, e, _c in p[c:]) * 1000
+                 for (name, p), c in zip(self.paints_3d.items(), counts, strict=True)}
+        walls["window repaints"] = self.window_syncs - syncs
+        return t_painted - t0, t_sync - t0, painted, walls
+
+    def sweep_3d(self, resolution: int, a_values, b_values) -> None:
+        w = self.window
+        total, sync = [], []
+        walls: dict[str, list[float]] = defaultdict(list)
+        unpainted = 0
+        self.point_spin.setValue(float(a_values[0]))
+        self.point_y_spin.setValue(float(b_values[0]))
+        self.pump(0.2)
+        self.probe.intervals.clear()
+        self.probe.recording = True
+        gc_before = self.gc_counts()
+        for a, b in zip(a_values[1:], b_values[1:], strict=True):
+            for spin, v in ((self.point_spin, float(a)), (self.point_y_spin, float(b))):
+                if v == spin.value():
+                    continue
+                latency, sync_part, painted, step_walls = self.step_3d(spin.setValue, v)
+                if not painted:
+                    unpainted += 1
+                    continue
+                total.append(latency * 1000)
+                sync.append(sync_part * 1000)
+                for name, ms in step_walls.items():
+                    walls[name].append(ms)
+        self.probe.recording = False
+        gc_after = self.gc_counts()
+        if w.page3d.resolution != resolution:
+            log(f"  (the surface changed resolution during the sweep: now {w.page3d.resolution})")
+        steps = len(total)
+        paints = np.sum([walls[name] for name in self.VIEWS_3D], axis=0) if steps else np.array([])
+        rest = np.subtract(np.subtract(total, sync), paints) if steps else []
+        log(f"{resolution}x{resolution} surface: {steps} a/b steps painted (alternating), {unpainted} without every "
+            f"paint within 1 s; latency median {med(total):.2f} ms, p99 {pct(total, 99):.2f} ms, "
+            f"max {max(total, default=math.nan):.2f} ms")
+        log(f"  per step, median ms: synchronous setValue (state, point_report, overlays, slices, readouts) "
+            f"{med(sync):.2f}; paints " + ", ".join(f"{name} {med(walls[name]):.2f}" for name in self.VIEWS_3D)
+            + f" (p99 plot3d paintGL {pct(walls['plot3d'], 99):.2f}); the rest (layout, GL composition of the "
+            f"window and flush, event delivery) {med(rest):.2f}; GC collections (gen0/1/2): "
+            f"{np.subtract(gc_after, gc_before).tolist()}; window repaint passes (UpdateRequest of the main "
+            f"window) per step: mean {np.mean(walls['window repaints']) if steps else math.nan:.2f}")
+        self.log_intervals(steps, top=14)
+        key = f"{resolution}x{resolution}"
+        self.results.ms("6", f"a/b step latency, {key} surface, median ({steps} steps)", med(total), 16)
+        self.results.ms("6", f"a/b step latency, {key} surface, p99", pct(total, 99), 33)
+        self.results.add("6", f"  {key}: sync part / paintGL / slice+gradient paints, median",
+                         f"{med(sync):.1f} / {med(walls['plot3d']):.1f} / "
+                         f"{med(np.subtract(paints, walls['plot3d'])) if steps else math.nan:.1f} ms")
+        if unpainted:
+            self.results.add("6", f"{key} steps without every paint", str(unpainted), "0", False)
+
+    def log_intervals(self, steps: int, top: int = 12) -> None:
+        """Instrumented GUI-thread work recorded in the pass, per step (intervals nest)."""
+        per: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        for name, _ident, s, e, c in self.probe.intervals:
+            per[name][0] += 1
+            per[name][1] += e - s
+            per[name][2] += c
+        self.probe.intervals.clear()
+        if not steps:
+            return
+        log("  instrumented work per step (calls, wall / CPU ms; nested: SurfacePage.set_point contains "
+            "Plot3DView.set_point and the slice plots' set_function; paintGL contains the GL items' paint):")
+        for name, (count, wall, used) in sorted(per.items(), key=lambda kv: -kv[1][1])[:top]:
+            log(f"    {count / steps:5.2f} x {wall / steps * 1000:7.2f} / {used / steps * 1000:7.2f}  {name}")
+
+    def bench_3d_responsiveness(self) -> None:
+        from PyQt5.QtCore import Qt, QTimer
+        from PyQt5.QtTest import QTest
+
+        from derivgui.ui import page3d
+
+        w = self.window
+        n_ranges, n_expr = self.args.surface_ranges, self.args.surface_expressions
+        log(f"\n  event loop while the surface is recomputed: 1 ms QTimer, {n_ranges} x-range changes (xMinSpin) "
+            f"and {n_expr} new two-variable expressions, each followed by ~500 ms (idle refinement to "
+            f"{page3d.IDLE_RESOLUTION}x{page3d.IDLE_RESOLUTION} after {page3d.IDLE_DELAY_MS} ms)")
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setTimerType(Qt.PreciseTimer)
+        timer.setInterval(1)
+        timer.timeout.connect(lambda: ticks.append(perf()))
+        x0, x1 = w.state.surface_x_range
+        span = x1 - x0
+        fractions = (-0.3, 0.1, -0.2, 0.2, -0.1, 0.3, 0.05, -0.4, 0.15, -0.25)
+        x_mins = [round(x0 + span * fractions[k % len(fractions)] - 0.01 * (k // len(fractions)), 4)
+                  for k in range(n_ranges)]
+        actions: list[tuple[str, object, float, float]] = []  # (kind, what, start, end of the call)
+        self.probe.intervals.clear()
+        self.probe.gc_totals.clear()
+        self.probe.recording = True
+        timer.start()
+        self.pump(0.1)
+        for value in x_mins:
+            if value == self.x_min_spin.value():
+                value += 0.01
+            t_start = perf()
+            self.x_min_spin.setValue(value)
+            actions.append(("range", value, t_start, perf()))
+            self.pump(max(0.0, 0.5 - (perf() - t_start)))
+            if w.page3d.resolution != page3d.IDLE_RESOLUTION:
+                self.wait_until(lambda: w.page3d.resolution == page3d.IDLE_RESOLUTION, 5, "the refined surface")
+        split = len(ticks)
+        for text in fresh_surface_expressions(n_expr):
+            t_start = perf()
+            self.line.setFocus()
+            self.line.setText(text)
+            QTest.keyClick(self.line, Qt.Key_Return)
+            actions.append(("expression", text, t_start, perf()))
+            self.wait_until(lambda text=text: w.compiled is not None and w.compiled.text == text, 60, text)
+            self.pump(max(0.0, 0.5 - (perf() - t_start)))
+            self.wait_until(lambda: w.page3d.resolution == page3d.IDLE_RESOLUTION, 5, "the refined surface")
+        self.pump(0.1)
+        timer.stop()
+        self.probe.recording = False
+        intervals = list(self.probe.intervals)
+        gaps = np.diff(ticks) * 1000
+        range_gaps, expr_gaps = gaps[: split - 1], gaps[split - 1:]
+        worst = int(np.argmax(gaps))
+        log(f"  {len(ticks)} ticks over {ticks[-1] - ticks[0]:.2f} s; gaps: median {med(gaps):.2f} ms, p99 "
+            f"{pct(gaps, 99):.2f} ms, max {gaps[worst]:.2f} ms; > 10 ms: {(gaps > 10).sum()}, > 16 ms: "
+            f"{(gaps > 16).sum()}, > 30 ms: {(gaps > 30).sum()}")
+        log(f"  range changes only: p99 {pct(range_gaps, 99):.2f} ms, max {range_gaps.max():.2f} ms; "
+            f"expressions only: p99 {pct(expr_gaps, 99):.2f} ms, max {expr_gaps.max():.2f} ms")
+        sync = [(e - s) * 1000 for kind, _what, s, e in actions if kind == "range"]
+        log(f"  xMinSpin.setValue (synchronous: 100x100 draft sample + mesh, update_point, update_check): "
+            f"median {med(sync):.1f} ms, max {max(sync):.1f} ms")
+        for label in ("sample_surface", "SurfacePage._draw_surface", "Plot3DView.set_surface",
+                      "MainWindow._redraw_surface", "MainWindow.update_check", "MainWindow.update_point",
+                      "plot3d paintGL", "GLMeshItem.paint", "compile_expr", "MainWindow._on_compiled"):
+            walls = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == label]
+            if walls:
+                log(f"  {label}: {len(walls)} calls, wall median {med(walls):.1f} ms, max {max(walls):.1f} ms")
+        draws = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == "SurfacePage._draw_surface"]
+        refine = [d for d in draws if d > med(draws)] if draws else []
+        if refine:
+            log(f"  (the slower half of _draw_surface, i.e. the {page3d.IDLE_RESOLUTION}x"
+                f"{page3d.IDLE_RESOLUTION} refinements: median {med(refine):.1f} ms)")
+        log(f"  garbage collections meanwhile: {self.probe.gc_summary()}")
+        self.attribute_gaps(ticks, gaps, intervals)
+        self.results.ms("6", f"worst timer gap, surface recomputed ({n_ranges} ranges, {n_expr} expr.)",
+                        float(gaps[worst]), 30)
+        self.results.ms("6", "p99 timer gap, surface recomputed", pct(gaps, 99), 10)
+        self.results.add("6", "  range changes / new expressions: worst gap",
+                         f"{range_gaps.max():.1f} / {expr_gaps.max():.1f} ms")
+        self.results.add("6", "  xMinSpin.setValue (synchronous), median / max",
+                         f"{med(sync):.1f} / {max(sync):.1f} ms")
+
     # -- 5. soak ------------------------------------------------------------------------------------------
 
     def bench_soak(self) -> None:
@@ -1095,7 +1449,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--startup-runs", type=int, default=3, help="start-up subprocesses (benchmark 4)")
     p.add_argument("--soak-expressions", type=int, default=1000, help="expressions compiled in the soak")
     p.add_argument("--soak-steps", type=int, default=10000, help="slider steps in the soak")
-    p.add_argument("--only", default="1,2,3,4,5", help="comma-separated benchmarks to run (for quick checks)")
+    p.add_argument("--surface-steps", type=int, default=300, help="a/b steps per surface resolution (benchmark 6)")
+    p.add_argument("--surface-ranges", type=int, default=10, help="surface range changes in benchmark 6")
+    p.add_argument("--surface-expressions", type=int, default=5, help="two-variable expressions in benchmark 6")
+    p.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmarks to run (for quick checks)")
     p.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     return p.parse_args(argv)
 
@@ -1123,14 +1480,14 @@ def main(argv: list[str] | None = None) -> int:
     only = {part.strip() for part in args.only.split(",")}
     if "4" in only:
         measured("4", lambda: bench_startup(results, args.startup_runs))
-    if only & {"1", "2", "3", "5"}:
+    if only & {"1", "2", "3", "5", "6"}:
         session = Session(args)
         meter.xvfb = meter.xvfb or meter._find_xvfb()
         session.results = results
         log(f"instrumented: {', '.join(session.probe.wrapped)}"
             + (f"; not found: {', '.join(session.probe.missing)}" if session.probe.missing else ""))
         for section, run in (("1", session.bench_steps), ("2", session.bench_responsiveness),
-                             ("3", session.bench_new_curve), ("5", session.bench_soak)):
+                             ("3", session.bench_new_curve), ("6", session.bench_3d), ("5", session.bench_soak)):
             if section in only:
                 measured(section, run)
         session.close()

@@ -109,7 +109,8 @@ class CheckPanel(QGroupBox):
             mine = evaluate_formula(compiled, args)
             results.append(compare_derivatives(points, grad, mine))
         self.verdict.setText(self._verdict_text(results, problems))
-        color = "#2b6e2b" if self.verdict.text().startswith("✓") else "#b00000"
+        text = self.verdict.text()
+        color = "#2b6e2b" if text.startswith("✓") else "#b00000" if text.startswith("✗") else "#555555"
         self.verdict.setStyleSheet(f"color: {color};")
         return results
 
