@@ -356,6 +356,8 @@ class Probe:
             self.wrap(plot3d.Plot3DView, name, f"Plot3DView.{name}")
         for cls in (gl.GLMeshItem, gl.GLLinePlotItem, gl.GLScatterPlotItem, gl.GLTextItem, gl.GLGridItem):
             self.wrap(cls, "paint", f"{cls.__name__}.paint")
+        # A smooth GLMeshItem computes its vertex normals lazily, in its first paint after setMeshData.
+        self.wrap(gl.MeshData, "vertexNormals", "MeshData.vertexNormals")
         probe = self
         original_paint_gl = plot3d.Plot3DView.paintGL
 
@@ -1191,7 +1193,8 @@ class Session:
             f"median {med(sync):.1f} ms, max {max(sync):.1f} ms")
         for label in ("sample_surface", "SurfacePage._draw_surface", "Plot3DView.set_surface",
                       "MainWindow._redraw_surface", "MainWindow.update_check", "MainWindow.update_point",
-                      "plot3d paintGL", "GLMeshItem.paint", "compile_expr", "MainWindow._on_compiled"):
+                      "plot3d paintGL", "GLMeshItem.paint", "MeshData.vertexNormals", "compile_expr",
+                      "MainWindow._on_compiled"):
             walls = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == label]
             if walls:
                 log(f"  {label}: {len(walls)} calls, wall median {med(walls):.1f} ms, max {max(walls):.1f} ms")

@@ -105,7 +105,9 @@ class Plot3DView(gl.GLViewWidget):
         self._overlay_visible: dict[str, bool] = {}
         self.gradient_scale = 1.0  # the arrow is ∇f times this (shortened when it would leave the box)
 
-        self.surface = gl.GLMeshItem(smooth=True, shader=_SURFACE_SHADER, glOptions="opaque")
+        # Flat shading: pyqtgraph computes smooth (per-vertex) normals in a Python loop, which
+        # froze the window for 0.1-1 s per new surface (measured); face normals are one np.cross.
+        self.surface = gl.GLMeshItem(smooth=False, shader=_SURFACE_SHADER, glOptions="opaque")
         self.surface.setVisible(False)  # an empty mesh item cannot paint
         self.addItem(self.surface)
         self.floor_grid = gl.GLGridItem(color=(0, 0, 0, 40))
@@ -169,7 +171,7 @@ class Plot3DView(gl.GLViewWidget):
         colors = coolwarm(((grid.z - z0) / (z1 - z0)).ravel())
         faces = finite_faces(grid_faces(nx, ny), grid.z)
         self.surface.setMeshData(vertexes=vertices.astype(np.float32), faces=faces,
-                                 vertexColors=colors.astype(np.float32), smooth=True)
+                                 vertexColors=colors.astype(np.float32))
         self.surface.setVisible(len(faces) > 0)
         self._draw_box_and_ticks()
         if self.report is not None:
