@@ -261,8 +261,7 @@ def _render(compiled, state, args, fmt: str, size: tuple[int, int], frames: int,
         printer = _progress_printer(frames) if fmt in ex.ANIMATED and not args.quiet else None
 
         def progress(done: int, total: int) -> bool:
-            # A kill arriving inside Qt or Pillow may not surface as SystemExit there; checked
-            # between frames, it cancels the export, which removes the temporary file.
+            # A kill (SIGTERM) cancels between frames, which removes the temporary file.
             if _terminated.is_set():
                 return False
             if printer is not None:
@@ -405,8 +404,9 @@ _terminated = threading.Event()
 
 
 def _on_sigterm(*_args) -> None:
+    # Only a flag: an exception raised here could surface inside a Qt callback, where PyQt aborts
+    # the process before any clean-up runs. Exports check it between frames and cancel.
     _terminated.set()
-    sys.exit(143)
 
 
 def main(argv: list[str] | None = None) -> int:
