@@ -159,7 +159,7 @@ FORMS = (
 _serial = 0
 
 
-def fresh_expressions(n: int) -> list[str]:
+def fresh_expressions(n: int, forms: tuple[str, ...] = FORMS) -> list[str]:
     """``n`` expressions this process has never compiled (distinct constants, varied functions)."""
     global _serial
     out = []
@@ -167,7 +167,7 @@ def fresh_expressions(n: int) -> list[str]:
         _serial += 1
         c = f"{1 + _serial / 997:.6g}"
         d = f"{2 + _serial / 13:.6g}"
-        out.append(FORMS[_serial % len(FORMS)].format(c=c, d=d))
+        out.append(forms[_serial % len(forms)].format(c=c, d=d))
     return out
 
 
@@ -182,14 +182,7 @@ SURFACE_FORMS = (
 
 def fresh_surface_expressions(n: int) -> list[str]:
     """``n`` two-variable expressions this process has never compiled."""
-    global _serial
-    out = []
-    for _ in range(n):
-        _serial += 1
-        c = f"{1 + _serial / 997:.6g}"
-        d = f"{2 + _serial / 13:.6g}"
-        out.append(SURFACE_FORMS[_serial % len(SURFACE_FORMS)].format(c=c, d=d))
-    return out
+    return fresh_expressions(n, SURFACE_FORMS)
 
 
 def soak_expression(k: int) -> str:
