@@ -7,7 +7,8 @@ import time
 
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 
-SMALLEST_STEP = 1e-15
+from derivgui.core.exporting import SMALLEST_DELTA
+
 FRAME_MS = 33
 
 
@@ -30,7 +31,7 @@ class DeltaSweep(QObject):
         return self._timer.isActive()
 
     def start(self, delta: float) -> None:
-        if delta == 0 or abs(delta) <= SMALLEST_STEP:
+        if delta == 0 or abs(delta) <= SMALLEST_DELTA:
             return
         self._delta = delta
         self._last = time.perf_counter()
@@ -49,8 +50,8 @@ class DeltaSweep(QObject):
         now = time.perf_counter()
         elapsed, self._last = now - self._last, now
         magnitude = abs(self._delta) * 10 ** (-self.decades_per_second * elapsed)
-        finished = magnitude <= SMALLEST_STEP
-        self._delta = math.copysign(max(magnitude, SMALLEST_STEP), self._delta)
+        finished = magnitude <= SMALLEST_DELTA
+        self._delta = math.copysign(max(magnitude, SMALLEST_DELTA), self._delta)
         self.step.emit(float(f"{self._delta:.4g}"))
         if finished:
             self.stop()
