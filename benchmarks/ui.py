@@ -206,8 +206,8 @@ class Probe:
         # pyqtgraph view's paintEvent); only names put here by ``watch`` are recorded.
         self.view_paints: dict[str, list[tuple[float, float, float]]] = {}
         self.compiled_at: dict[str, tuple[float, float]] = {}  # text -> _on_compiled (start, end)
-        self.compile_times: dict[str, float] = {}  # text -> compile_expr duration on the worker
-        self.compile_spans: dict[str, tuple[float, float]] = {}  # text -> compile_expr (start, end)
+        self.compile_times: dict[str, float] = {}  # text -> compile request duration on the worker
+        self.compile_spans: dict[str, tuple[float, float]] = {}  # text -> compile request (start, end)
         self.gc_totals: dict[tuple[str, int], list[float]] = {}  # (thread, generation) -> [count, total s, max s]
         self._gc_start: dict[int, tuple[float, float]] = {}  # thread -> (wall, CPU) at the start
         self.wrapped: list[str] = []
@@ -262,27 +262,28 @@ class Probe:
 
     def install(self) -> None:
         """Patch the classes (before the window exists, so its signal connections see the wrappers)."""
-        from derivgui.core import engine
-        from derivgui.ui import main_window, plot2d, readouts
+        from derivgui.core import compiled
+        from derivgui.ui import main_window, plot2d, readouts, worker
 
         probe = self
-        original_compile = engine.compile_expr
+        original_compile = worker.CompileWorker._compiled
 
         @functools.wraps(original_compile)
-        def compile_expr(text):
+        def compile_request(compile_worker, text):
             probe.worker_thread = threading.get_ident()
             t0, c0 = perf(), cpu()
             try:
-                return original_compile(text)
+                return original_compile(compile_worker, text)
             finally:
                 t1 = perf()
                 probe.compile_times[text] = t1 - t0
                 probe.compile_spans[text] = (t0, t1)
                 if probe.recording:
-                    probe.intervals.append(("compile_expr", probe.worker_thread, t0, t1, cpu() - c0))
+                    probe.intervals.append(("compile (worker)", probe.worker_thread, t0, t1, cpu() - c0))
 
-        engine.compile_expr = compile_expr  # the worker imports it from the module at every request
-        self.wrapped.append("compile_expr")
+        # The worker thread parses, then waits for the compile process (wall time, little CPU).
+        worker.CompileWorker._compiled = compile_request
+        self.wrapped.append("compile (worker)")
 
         original_on_compiled = main_window.MainWindow._on_compiled
 
@@ -307,7 +308,7 @@ class Probe:
         for name in ("set_function", "frame", "resample", "set_report"):
             self.wrap(plot2d.Plot2DView, name, f"Plot2DView.{name}")
         self.wrap(readouts.SlopeReadouts, "show_report", "SlopeReadouts.show_report")
-        self.wrap(engine.CompiledExpression, "derivative_formulas", "CompiledExpression.derivative_formulas")
+        self.wrap(compiled.CompiledExpression, "derivative_formulas", "CompiledExpression.derivative_formulas")
         self.install_3d()
 
         import pyqtgraph as pg
@@ -792,7 +793,7 @@ class Session:
         log(f"{len(ticks)} ticks over {ticks[-1] - ticks[0]:.2f} s; gaps: median {med(gaps):.2f} ms, "
             f"p99 {pct(gaps, 99):.2f} ms, max {gaps[worst]:.2f} ms; "
             f"gaps > 10 ms: {(gaps > 10).sum()}, > 16 ms: {(gaps > 16).sum()}, > 30 ms: {(gaps > 30).sum()}")
-        for label in ("compile_expr", "MainWindow._on_compiled", "plot paintEvent"):
+        for label in ("compile (worker)", "MainWindow._on_compiled", "plot paintEvent"):
             walls = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == label]
             cpus = [c * 1000 for name, _t, _s, _e, c in intervals if name == label]
             if walls:
@@ -908,9 +909,9 @@ class Session:
                 raise RuntimeError(f"{text!r} did not compile")
             c0, c1 = self.probe.compile_spans.get(text, (math.nan, math.nan))
             parts["total"].append((t1 - t0) * 1000)
-            parts["submit -> compile_expr starts"].append((c0 - t0) * 1000)
-            parts["compile_expr"].append((c1 - c0) * 1000)
-            parts["compile_expr end -> _on_compiled starts (worker's first call, formulas; delivery)"].append(
+            parts["submit -> compile request starts"].append((c0 - t0) * 1000)
+            parts["compile request (worker: parse, compile process)"].append((c1 - c0) * 1000)
+            parts["compile request end -> _on_compiled starts (delivery)"].append(
                 (s - c1) * 1000)
             parts["MainWindow._on_compiled"].append((e - s) * 1000)
             parts["_on_compiled end -> plot paint end"].append((t1 - e) * 1000)
@@ -1186,7 +1187,7 @@ class Session:
             f"median {med(sync):.1f} ms, max {max(sync):.1f} ms")
         for label in ("sample_surface", "SurfacePage._draw_surface", "Plot3DView.set_surface",
                       "MainWindow._redraw_surface", "MainWindow.update_check", "MainWindow.update_point",
-                      "plot3d paintGL", "GLMeshItem.paint", "MeshData.vertexNormals", "compile_expr",
+                      "plot3d paintGL", "GLMeshItem.paint", "MeshData.vertexNormals", "compile (worker)",
                       "MainWindow._on_compiled"):
             walls = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == label]
             if walls:
@@ -1211,7 +1212,7 @@ class Session:
     def bench_soak(self) -> None:
         from PyQt5.QtCore import Qt, QTimer
 
-        from derivgui.core import engine
+        from derivgui.core import compiled
 
         n, steps = self.args.soak_expressions, self.args.soak_steps
         log(f"\n== 5. soak: {n} expressions and {steps} slider steps in one window ==")
@@ -1268,7 +1269,7 @@ class Session:
             self.probe.compile_spans.pop(text, None)
             self.probe.compiled_at.clear()
             del self.probe.plot_paints[:-50]
-            if full_at is None and len(engine.kernel_cache) >= engine.CACHE_SIZE:
+            if full_at is None and len(compiled.kernel_cache) >= compiled.CACHE_SIZE:
                 full_at = (k + 1, rss_mb())
             if self.window.compiled is None or self.window.compiled.text != text:
                 errors.append(text)
@@ -1282,7 +1283,7 @@ class Session:
                 unpainted += not painted
                 done_steps += 1
             if (k + 1) % max(n // 10, 1) == 0 or k + 1 == n:
-                trace.append((k + 1, rss_mb(), len(engine.kernel_cache), perf() - t_start))
+                trace.append((k + 1, rss_mb(), len(compiled.kernel_cache), perf() - t_start))
                 log(f"  {k + 1:5d} expressions, {done_steps:6d} steps: RSS {trace[-1][1]:7.1f} MB, "
                     f"kernel cache {trace[-1][2]}, {trace[-1][3]:6.1f} s")
         elapsed = perf() - t_start
@@ -1296,11 +1297,11 @@ class Session:
         rss_after_gc = rss_mb()
         timers_after = len(self.window.findChildren(QTimer))
         py_timers_after = sum(isinstance(o, QTimer) for o in gc.get_objects())
-        cache = len(engine.kernel_cache)
+        cache = len(compiled.kernel_cache)
         tenth = max(n // 10, 1)
         log(f"soak took {elapsed:.1f} s; submit -> compiled: median {med(compile_wait):.1f} ms, first {tenth} "
             f"median {med(compile_wait[:tenth]):.1f} ms, last {tenth} median {med(compile_wait[-tenth:]):.1f} ms, "
-            f"max {max(compile_wait):.1f} ms; compile_expr alone: first {tenth} median "
+            f"max {max(compile_wait):.1f} ms; compile request alone: first {tenth} median "
             f"{med(compile_expr_ms[:tenth]):.1f} ms, last {tenth} median {med(compile_expr_ms[-tenth:]):.1f} ms")
         log(f"garbage collections in the soak (automatic ones): {gc_summary}")
         worst_gaps = ", ".join(f"{g:.0f}" for g in stalls["worst"])
@@ -1313,7 +1314,7 @@ class Session:
         self.results.add("5", f"RSS growth ({n} expr., {done_steps} steps)", f"{growth:.1f} MB", "< 50 MB",
                          bool(growth < 50))
         if full_at is not None:
-            log(f"the kernel cache became full ({engine.CACHE_SIZE}) after {full_at[0]} expressions at RSS "
+            log(f"the kernel cache became full ({compiled.CACHE_SIZE}) after {full_at[0]} expressions at RSS "
                 f"{full_at[1]:.1f} MB: {full_at[1] - rss_before:.1f} MB of the growth fills the cache, "
                 f"{rss_after_gc - full_at[1]:.1f} MB came in the {n - full_at[0]} expressions after it")
             self.results.add("5", f"  of which after the cache was full (last {n - full_at[0]} expr.)",
@@ -1326,8 +1327,8 @@ class Session:
                          f"{med(compile_wait):.1f} / {med(compile_wait[-tenth:]):.1f} ms")
         self.results.add("5", "expressions that did not compile", str(len(errors)), "0", not errors)
         self.results.add("5", "slider steps without a paint within 1 s", str(unpainted), "0", unpainted == 0)
-        self.results.add("5", "len(engine.kernel_cache)", str(cache), f"<= {engine.CACHE_SIZE}",
-                         cache <= engine.CACHE_SIZE)
+        self.results.add("5", "len(compiled.kernel_cache)", str(cache), f"<= {compiled.CACHE_SIZE}",
+                         cache <= compiled.CACHE_SIZE)
         self.results.add("5", "QTimer children of the window before/after", f"{timers_before}/{timers_after}",
                          "equal", timers_before == timers_after)
 

@@ -17,15 +17,20 @@ from typing import TYPE_CHECKING
 from derivgui.core.errors import ExpressionError
 
 if TYPE_CHECKING:
-    from derivgui.core.engine import CompiledExpression, compile_expr
+    from derivgui.core.compiled import CompiledExpression
+    from derivgui.core.engine import compile_expr
 
 __all__ = ["CompiledExpression", "ExpressionError", "compile_expr", "__version__"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    if name in ("compile_expr", "CompiledExpression"):
-        from derivgui.core import engine
+    if name == "CompiledExpression":
+        from derivgui.core.compiled import CompiledExpression
 
-        return getattr(engine, name)
+        return CompiledExpression
+    if name == "compile_expr":
+        from derivgui.core.engine import compile_expr
+
+        return compile_expr
     raise AttributeError(f"module 'derivgui' has no attribute {name!r}")

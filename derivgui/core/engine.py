@@ -1,40 +1,53 @@
-"""Checked expression tree → PyTensor graph → compiled value-and-gradient function.
+"""Checked expression tree → PyTensor graph → autodiff → rewritten graph → ``Program``.
 
-This is the only module that imports PyTensor. The gradient always comes from PyTensor's
-automatic differentiation (``pytensor.grad``), never from finite differences or a table.
+With ``formula`` this is the only module that imports PyTensor. The gradient always comes from
+PyTensor's automatic differentiation (``pytensor.grad``), never from finite differences or a
+table. PyTensor's rewrites (canonicalize, stabilize, specialize) simplify the graph and keep it
+numerically stable; the result is linked into a ``program.Program`` of NumPy calls rather than
+a ``pytensor.function``: evaluating needs no PyTensor, so a compile can run in another process
+and hand the window a small pickle (see ``compile_server``).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from functools import reduce
+from functools import cache, reduce
 
 import numpy as np
 
-# No C compiler at run time: the app uses a Python VM with NumPy thunks (see compile_mode).
-# The flag must be set before PyTensor is first imported; an explicit user setting wins.
-if "cxx=" not in os.environ.get("PYTENSOR_FLAGS", ""):
-    os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [os.environ.get("PYTENSOR_FLAGS"), "cxx="]))
+# Flags must be set before PyTensor is first imported; an explicit user setting wins.
+# - cxx=: no C compiler at run time; rewritten graphs run as NumPy calls (see to_program).
+# - traceback__limit=0: PyTensor records the Python stack (through linecache) for every variable
+#   it creates, to point at user code in error messages; it cost ~20% of each compile (measured)
+#   and our users never see those traces.
+_FLAGS = {"cxx": "", "traceback__limit": "0"}
+_user_flags = os.environ.get("PYTENSOR_FLAGS", "")
+os.environ["PYTENSOR_FLAGS"] = ",".join(
+    filter(None, [_user_flags, *(f"{k}={v}" for k, v in _FLAGS.items() if f"{k}=" not in _user_flags)])
+)
 
 import pytensor  # noqa: E402
 from pytensor import tensor as pt  # noqa: E402
 from pytensor.compile.mode import Mode, get_mode  # noqa: E402
-from pytensor.graph.rewriting.basic import in2out, node_rewriter  # noqa: E402
+from pytensor.graph.basic import Constant  # noqa: E402
+from pytensor.graph.fg import FunctionGraph  # noqa: E402
+from pytensor.graph.rewriting.basic import GraphRewriter, in2out, node_rewriter  # noqa: E402
 from pytensor.link.vm import VMLinker  # noqa: E402
 from pytensor.scalar import basic as ps  # noqa: E402
 from pytensor.scalar import math as ps_math  # noqa: E402
-from pytensor.tensor.elemwise import Elemwise  # noqa: E402
+from pytensor.tensor.basic import Alloc  # noqa: E402
+from pytensor.tensor.elemwise import DimShuffle, Elemwise  # noqa: E402
+from pytensor.tensor.shape import Shape, Shape_i  # noqa: E402
 
+from derivgui.core.compiled import CACHE_SIZE, CompiledExpression, kernel_cache  # noqa: E402
 from derivgui.core.errors import ExpressionError  # noqa: E402
 from derivgui.core.functions import CONSTANTS  # noqa: E402
 from derivgui.core.parse import Binary, Call, Const, Expression, Node, Num, Unary, Var, parse  # noqa: E402
+from derivgui.core.program import Program, Step, resolve  # noqa: E402
 
-# Each compiled kernel holds ~0.4 MB of PyTensor graph; the full garbage collections that walk
-# them grow with the cache (up to 750 ms with 128 kernels, measured), so it stays small.
-CACHE_SIZE = 32
+__all__ = ["CACHE_SIZE", "CompiledExpression", "compile_expr", "compile_program", "kernel_cache"]
 
 # PyTensor's graph compilation is not thread-safe: every compile in the process goes through here.
 _compile_lock = threading.RLock()
@@ -51,19 +64,10 @@ def _runs_as_ufunc(node) -> bool:
     return spec is not None and spec[1] == len(node.inputs)
 
 
-def numpy_softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + eˣ) without overflow, as one vectorized NumPy call."""
-    return np.logaddexp(0.0, x)
-
-
-def numpy_to_float64(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 # Scalar ops PyTensor gives no NumPy function: the vectorized equivalent, by import path.
 _VECTORIZED = {
-    ps_math.Softplus: "derivgui.core.engine.numpy_softplus",
-    ps.Cast: "derivgui.core.engine.numpy_to_float64",
+    ps_math.Softplus: "derivgui.core.program.numpy_softplus",
+    ps.Cast: "derivgui.core.program.to_float64",
 }
 
 
@@ -95,25 +99,31 @@ def compile_mode() -> Mode:
     """The mode for an interactive app: fast to compile, no C compiler, no JIT.
 
     PyTensor 3 defaults to Numba (hundreds of ms to seconds per compile plus a JIT on first
-    call). A Python VM running NumPy thunks with FAST_RUN's rewrites compiles in tens of ms and
-    evaluates close to hand-written NumPy. The rewrites are what keep derivatives numerically
+    call). FAST_RUN's rewrites with NumPy calls (a Python VM's thunks, or a ``Program``) compile
+    in tens of ms and evaluate close to hand-written NumPy. The rewrites are what keep derivatives numerically
     stable (sigmoid'(-800) is 0, not NaN); FAST_COMPILE would skip them. Fusion would need C or
     Numba, and in-place rewrites buy nothing at these sizes, so both are excluded.
 
     ``log(1 + u)`` is left as typed rather than turned into ``log1p(u)``: NumPy's log1p is ~1.5×
     slower, and the student's own formula is what should be plotted. The shape-inference
     feature (ShapeOpt) is left out too: every input is a plain vector, and it cost 10–30% of
-    compile time.
+    compile time, and so did the BLAS rewrites, which have no dot product to work on here.
     """
     return (
         Mode(
             VMLinker(use_cloop=False, c_thunks=False),
             get_mode("FAST_RUN").provided_optimizer,
         )
-        .excluding("fusion", "inplace", "local_log1p", "ShapeOpt", "UnShapeOpt")
+        .excluding("fusion", "inplace", "local_log1p", "ShapeOpt", "UnShapeOpt", "BlasOpt")
         # After specialize (2) and specialize_device (48.6), before the final merge (49).
         .register((in2out(_elemwise_to_ufuncs, name="elemwise_to_ufuncs"), 48.8))
     )
+
+
+@cache
+def graph_rewriter() -> GraphRewriter:
+    """``compile_mode``'s rewrites, assembled once (PyTensor assembles them per access, ~4 ms)."""
+    return compile_mode().optimizer
 
 
 def _cube_root(v):
@@ -210,133 +220,75 @@ def symbolic_gradient(expression: Expression):
     return inputs, value, grads
 
 
-class _Kernel:
-    """One compiled value-and-gradient function; shared by every spelling of the same expression."""
-
-    def __init__(self, expression: Expression) -> None:
-        with _compile_lock:
-            inputs, value, grads = symbolic_gradient(expression)
-            self.function = pytensor.function(
-                [inputs[n] for n in expression.variables],
-                [value, *grads],
-                mode=compile_mode(),
-                on_unused_input="ignore",
-            )
-        self.n_variables = len(expression.variables)
-        self.formulas: tuple[str, ...] | None = None  # filled on first request, on the compile thread
-        self._call_lock = threading.Lock()  # a compiled function's storage is not reentrant
-
-    def evaluate(self, args: tuple) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        if len(args) != self.n_variables:
-            names = "x, y" if self.n_variables == 2 else "x"
-            raise TypeError(f"this expression takes {self.n_variables} argument(s) ({names}), got {len(args)}")
-        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
-        shape = arrays[0].shape
-        size = arrays[0].size
-        flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-        with self._call_lock, np.errstate(all="ignore"):
-            outputs = self.function(*flat)
-        value, *grads = (_fresh(o, size).reshape(shape) for o in outputs)
-        finite = np.isfinite(value)
-        if not finite.all():
-            for g in grads:
-                g[~finite] = np.nan
-        return value, tuple(grads)
 
 
-def _fresh(output, size: int) -> np.ndarray:
-    """A writable float64 array of ``size`` values that belongs to the caller.
-
-    PyTensor returns a new array per call (outputs that would alias an input, a constant or
-    another output are deep-copied), so only a constant's 0-d or 1-element result needs filling.
-    """
-    array = np.asarray(output, dtype=np.float64)
-    if array.shape != (size,) or not array.flags.writeable:
-        array = np.broadcast_to(array, (size,)).copy()
-    return array
+def rewritten_graph(expression: Expression) -> FunctionGraph:
+    """The value and gradient graphs of ``expression``, after PyTensor's rewrites."""
+    with _compile_lock:
+        inputs, value, grads = symbolic_gradient(expression)
+        # Freshly built, so nothing outside needs protecting: no clone, no Supervisor.
+        fgraph = FunctionGraph([inputs[n] for n in expression.variables], [value, *grads], clone=False)
+        graph_rewriter()(fgraph)
+    return fgraph
 
 
-class CompiledExpression:
-    """A compiled ``f`` and its autodiff gradient, callable on NumPy arrays of any shape.
-
-    ``f(x)`` / ``f(x, y)`` give values, ``f.grad(...)`` one array per variable, and
-    ``f.value_and_grad(...)`` both from a single evaluation. Domain errors give NaN or inf as
-    NumPy would, silently; where ``f`` is not finite the derivative is NaN too.
-    """
-
-    def __init__(self, expression: Expression, kernel: _Kernel) -> None:
-        self.expression = expression
-        self._kernel = kernel
-
-    @property
-    def text(self) -> str:
-        return self.expression.text
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        return self.expression.variables
-
-    def __call__(self, *args) -> np.ndarray:
-        return self._kernel.evaluate(args)[0]
-
-    def grad(self, *args) -> tuple[np.ndarray, ...]:
-        return self._kernel.evaluate(args)[1]
-
-    def value_and_grad(self, *args) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        return self._kernel.evaluate(args)
-
-    def derivative_formulas(self) -> tuple[str, ...]:
-        """What autodiff built, as readable math: f′(x), or (∂f/∂x, ∂f/∂y). Computed once."""
-        if self._kernel.formulas is None:
-            from derivgui.core.formula import derivative_formulas
-
-            self._kernel.formulas = derivative_formulas(self.expression)
-        return self._kernel.formulas
-
-    def __repr__(self) -> str:
-        return f"CompiledExpression({self.text!r}, variables={self.variables})"
+def _step_call(node) -> tuple[str, tuple, bool]:
+    """The function, static parameters and ufunc-ness of one rewritten node."""
+    op = node.op
+    if isinstance(op, Elemwise):
+        if not _runs_as_ufunc(node) or op.nfunc_spec[2] != 1:
+            raise NotImplementedError(f"no NumPy function for {op}")
+        name = op.nfunc_spec[0]
+        name = name if "." in name else f"numpy.{name}"
+        return name, (), isinstance(resolve(name), np.ufunc)
+    if isinstance(op, DimShuffle):
+        return "derivgui.core.program.dimshuffle", (tuple(op.new_order),), False
+    if isinstance(op, Shape):
+        return "derivgui.core.program.shape", (), False
+    if isinstance(op, Shape_i):
+        return "derivgui.core.program.shape_i", (op.i,), False
+    if isinstance(op, Alloc):
+        return "derivgui.core.program.alloc", (), False
+    raise NotImplementedError(f"no NumPy function for {op}")
 
 
-class _KernelCache:
-    """Least-recently-used compiled kernels, keyed by normalized expression text."""
+def to_program(fgraph: FunctionGraph) -> Program:
+    """Link a rewritten graph into a ``Program``: one step per node, in dependency order."""
+    registers = {variable: index for index, variable in enumerate(fgraph.inputs)}
+    constants: list[tuple[int, np.ndarray]] = []
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, _Kernel] = OrderedDict()
-        self._lock = threading.Lock()
+    def register_of(variable) -> int:
+        if variable not in registers:
+            if not isinstance(variable, Constant):
+                raise NotImplementedError(f"{variable} is neither an input, a constant nor computed")
+            registers[variable] = len(registers)
+            constants.append((registers[variable], np.asarray(variable.data)))
+        return registers[variable]
 
-    def get_or_build(self, expression: Expression) -> _Kernel:
-        key = expression.normalized
-        with self._lock:
-            kernel = self._items.get(key)
-            if kernel is not None:
-                self._items.move_to_end(key)
-                return kernel
-        kernel = _Kernel(expression)
-        with self._lock:
-            self._items[key] = kernel
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return kernel
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+    steps = []
+    for node in fgraph.toposort():
+        if len(node.outputs) != 1:
+            raise NotImplementedError(f"{node.op} has {len(node.outputs)} outputs")
+        args = tuple(register_of(v) for v in node.inputs)
+        function, params, ufunc = _step_call(node)
+        out = registers[node.outputs[0]] = len(registers)
+        steps.append(Step(function, args, out, params, ufunc and node.outputs[0].dtype == "float64"))
+    outputs = tuple(register_of(v) for v in fgraph.outputs)
+    return Program(len(fgraph.inputs), tuple(constants), tuple(steps), outputs, len(registers))
 
 
-kernel_cache = _KernelCache(CACHE_SIZE)
+def compile_program(expression: Expression) -> Program:
+    """Differentiate, rewrite and link ``expression``; any PyTensor failure is an ExpressionError."""
+    try:
+        return to_program(rewritten_graph(expression))
+    except ExpressionError:
+        raise
+    except Exception as exc:  # a PyTensor failure must reach the user as a message, not a traceback
+        raise ExpressionError(f"could not compile this expression: {exc}") from exc
 
 
 def compile_expr(text: str) -> CompiledExpression:
     """Parse, differentiate and compile ``text``; raise ``ExpressionError`` if it is not valid."""
     expression = parse(text)
-    try:
-        kernel = kernel_cache.get_or_build(expression)
-    except ExpressionError:
-        raise
-    except Exception as exc:  # a PyTensor failure must reach the user as a message, not a traceback
-        raise ExpressionError(f"could not compile this expression: {exc}") from exc
+    kernel = kernel_cache.get_or_build(expression, compile_program)
     return CompiledExpression(expression, kernel)

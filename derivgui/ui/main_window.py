@@ -329,9 +329,8 @@ class MainWindow(QMainWindow):
             return
         elapsed_ms = (time.perf_counter() - self._compile_started) * 1000
         if self.compiled is None:
-            # Everything alive now (Qt, NumPy, PyTensor and its rewrite databases) lives as long as
-            # the app: keep it out of full collections, which otherwise stall the event loop for
-            # 100 ms and more (measured).
+            # Everything alive now (Qt, pyqtgraph, NumPy, the window's widgets) lives as long as
+            # the app: keep it out of full collections, which walk it all on every pass.
             gc.freeze()
         new_expression = self.compiled is None or compiled.expression.normalized != self.compiled.expression.normalized
         self.compiled = compiled

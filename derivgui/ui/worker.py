@@ -1,49 +1,56 @@
-"""All PyTensor work on one background thread; per channel, the newest request wins.
+"""Compile requests, answered in the background; per channel, the newest request wins.
 
-PyTensor's compiler is not thread-safe, so exactly one thread compiles. Requests carry ids from
-one counter and a channel name ("main" for the plotted expression, "check-x"/"check-y" for the
-student's own derivative); the worker skips a request that a newer one on the same channel has
-superseded before it started, and only results that answer their channel's newest request are
-delivered.
+One worker thread parses each request (a syntax error comes back at once, with its column),
+looks in the kernel cache, and otherwise asks the compile process (``core.compile_process``),
+where PyTensor differentiates and rewrites without holding this process's GIL; the thread just
+waits on a pipe. Requests carry ids from one counter and a channel name ("main" for the plotted
+expression, "check-x"/"check-y" for the student's own derivative); the worker skips a request
+that a newer one on the same channel has superseded before it started, and only results that
+answer their channel's newest request are delivered.
 """
 
 from __future__ import annotations
 
 import itertools
-import sys
 import traceback
 
 from PyQt5.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
+from derivgui.core.compile_process import CompileProcess, CompileProcessDied, shared_compile_process
+from derivgui.core.compiled import CompiledExpression, kernel_cache
 from derivgui.core.errors import ExpressionError
+from derivgui.core.parse import parse
 
 MAIN = "main"
 
 
 class CompileWorker(QObject):
-    """Lives on the compile thread; ``compile`` runs there through a queued signal."""
+    """Lives on the worker thread; ``compile`` runs there through a queued signal."""
 
     finished = pyqtSignal(str, int, object, object)  # channel, id, CompiledExpression | None, error | None
     formulas = pyqtSignal(int, object)  # id, the derivative formulas of a main-channel result
 
-    def __init__(self) -> None:
+    def __init__(self, compiler: CompileProcess) -> None:
         super().__init__()
+        self.compiler = compiler
         # Written by the GUI thread, read here: single dict item assignments are atomic in CPython.
         self.latest_ids: dict[str, int] = {}
         self.stopping = False
+        self.waiting_for_compiler = False
 
     @pyqtSlot(str, int, str)
     def compile(self, channel: str, request_id: int, text: str) -> None:
         if self.stopping or request_id != self.latest_ids.get(channel):
             return  # superseded while queued
         try:
-            from derivgui.core.engine import compile_expr
-
-            compiled = compile_expr(text)
-            # The first call builds the function's storage; do it here, not on the GUI thread.
-            compiled.value_and_grad(*([0.5] * len(compiled.variables)))
+            compiled = self._compiled(text)
         except ExpressionError as exc:
             self.finished.emit(channel, request_id, None, exc)
+            return
+        except CompileProcessDied:
+            if not self.stopping:
+                self.finished.emit(channel, request_id, None, ExpressionError(
+                    "the compiler stopped while working on this expression; edit it to try again"))
             return
         except Exception as exc:  # noqa: BLE001 - any failure becomes a message, never a dead thread
             traceback.print_exc()
@@ -51,11 +58,31 @@ class CompileWorker(QObject):
             return
         self.finished.emit(channel, request_id, compiled, None)
         if channel == MAIN and request_id == self.latest_ids.get(channel):
-            # The curve goes on screen first; the formula (graph rewriting, tens of ms) follows.
+            # The curve goes on screen first; the formula (more rewriting) follows.
             try:
-                self.formulas.emit(request_id, compiled.derivative_formulas())
+                kernel = compiled._kernel
+                if kernel.formulas is None:
+                    kernel.formulas = self._ask(self.compiler.formulas, compiled.expression.normalized)
+                self.formulas.emit(request_id, kernel.formulas)
+            except CompileProcessDied:
+                pass
             except Exception:  # noqa: BLE001 - a formula that cannot be printed is not worth a failure
                 traceback.print_exc()
+
+    def _compiled(self, text: str) -> CompiledExpression:
+        expression = parse(text)
+        kernel = kernel_cache.get(expression)
+        if kernel is None:
+            program = self._ask(self.compiler.compile, expression.normalized)
+            kernel = kernel_cache.put(expression, program)
+        return CompiledExpression(expression, kernel)
+
+    def _ask(self, question, text: str):
+        self.waiting_for_compiler = True
+        try:
+            return question(text)
+        finally:
+            self.waiting_for_compiler = False
 
 
 class CompileService(QObject):
@@ -68,15 +95,14 @@ class CompileService(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # The compile thread holds the GIL while PyTensor rewrites graphs; switching threads every
-        # 1 ms instead of 5 ms keeps the event loop's p99 gap near 5 ms instead of 11 (measured).
-        sys.setswitchinterval(0.001)
+        self._compiler = shared_compile_process()
+        self._compiler.start()  # PyTensor loads in the child while the window is being built
         self._ids = itertools.count(1)
         self.latest_ids: dict[str, int] = {}
         self._pending: set[str] = set()
         self._thread = QThread()
         self._thread.setObjectName("derivgui-compile")
-        self._worker = CompileWorker()
+        self._worker = CompileWorker(self._compiler)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.compile)
         self._worker.finished.connect(self._on_finished)
@@ -107,6 +133,8 @@ class CompileService(QObject):
         """Stop the thread and wait for it, so Qt never destroys a running QThread."""
         if self._thread.isRunning():
             self._worker.stopping = True  # skip whatever is still queued
+            if self._worker.waiting_for_compiler:
+                self._compiler.kill()  # don't wait out a long compile; the next request restarts it
             self._thread.quit()
             self._thread.wait()
 

@@ -13,6 +13,7 @@ import pytest
 
 from derivgui import ExpressionError, compile_expr
 from derivgui.core import engine
+from derivgui.core.compiled import KernelCache
 from derivgui.core.functions import ALIASES, FUNCTIONS
 
 
@@ -491,7 +492,7 @@ def test_same_expression_spelled_differently_shares_a_kernel():
 def test_cache_is_bounded_and_lru(monkeypatch):
     assert engine.kernel_cache.size == engine.CACHE_SIZE > 0
     assert len(engine.kernel_cache) <= engine.CACHE_SIZE
-    small = engine._KernelCache(3)
+    small = KernelCache(3)
     monkeypatch.setattr(engine, "kernel_cache", small)
     texts = [f"{k}x" for k in range(2, 6)]  # four distinct, quick to compile
     kernels = {}

@@ -1,0 +1,140 @@
+"""Compiled expressions as the app and the API use them: NumPy only, no PyTensor.
+
+A ``Kernel`` wraps one ``Program`` (what ``engine`` or the compile process built); a
+``CompiledExpression`` is the user-facing view of a kernel under one spelling of the expression.
+Kernels are cached by normalized text, so ``2x`` and ``2*x`` share one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+
+from derivgui.core.parse import Expression
+from derivgui.core.program import Program, Runner
+
+# Each kernel is small now (a list of NumPy calls), but the cache still bounds what a long
+# session keeps; 32 covers going back and forth between a lesson's expressions.
+CACHE_SIZE = 32
+
+
+class Kernel:
+    """One compiled value-and-gradient program; shared by every spelling of the same expression."""
+
+    def __init__(self, program: Program, n_variables: int) -> None:
+        self.program = program
+        self.n_variables = n_variables
+        self._run = Runner(program)
+        self.formulas: tuple[str, ...] | None = None  # set by the compile process, or on first request
+
+    def evaluate(self, args: tuple) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        if len(args) != self.n_variables:
+            names = "x, y" if self.n_variables == 2 else "x"
+            raise TypeError(f"this expression takes {self.n_variables} argument(s) ({names}), got {len(args)}")
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+        shape = arrays[0].shape
+        size = arrays[0].size
+        flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+        with np.errstate(all="ignore"):
+            outputs = self._run(*flat)
+        value, *grads = (_fresh(o, size).reshape(shape) for o in outputs)
+        finite = np.isfinite(value)
+        if not finite.all():
+            for g in grads:
+                g[~finite] = np.nan
+        return value, tuple(grads)
+
+
+def _fresh(output, size: int) -> np.ndarray:
+    """A writable float64 array of ``size`` values that belongs to the caller.
+
+    The runner returns arrays no one else holds; only a constant's 1-element result (the
+    derivative of ``5``, the value of ``pi``) needs spreading over the points.
+    """
+    array = np.asarray(output, dtype=np.float64)
+    if array.shape != (size,) or not array.flags.writeable:
+        array = np.broadcast_to(array, (size,)).copy()
+    return array
+
+
+class CompiledExpression:
+    """A compiled ``f`` and its autodiff gradient, callable on NumPy arrays of any shape.
+
+    ``f(x)`` / ``f(x, y)`` give values, ``f.grad(...)`` one array per variable, and
+    ``f.value_and_grad(...)`` both from a single evaluation. Domain errors give NaN or inf as
+    NumPy would, silently; where ``f`` is not finite the derivative is NaN too.
+    """
+
+    def __init__(self, expression: Expression, kernel: Kernel) -> None:
+        self.expression = expression
+        self._kernel = kernel
+
+    @property
+    def text(self) -> str:
+        return self.expression.text
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.expression.variables
+
+    def __call__(self, *args) -> np.ndarray:
+        return self._kernel.evaluate(args)[0]
+
+    def grad(self, *args) -> tuple[np.ndarray, ...]:
+        return self._kernel.evaluate(args)[1]
+
+    def value_and_grad(self, *args) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        return self._kernel.evaluate(args)
+
+    def derivative_formulas(self) -> tuple[str, ...]:
+        """What autodiff built, as readable math: f′(x), or (∂f/∂x, ∂f/∂y). Computed once."""
+        if self._kernel.formulas is None:
+            from derivgui.core.formula import derivative_formulas  # imports PyTensor
+
+            self._kernel.formulas = derivative_formulas(self.expression)
+        return self._kernel.formulas
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.text!r}, variables={self.variables})"
+
+
+class KernelCache:
+    """Least-recently-used kernels, keyed by normalized expression text."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Kernel] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, expression: Expression) -> Kernel | None:
+        with self._lock:
+            kernel = self._items.get(expression.normalized)
+            if kernel is not None:
+                self._items.move_to_end(expression.normalized)
+            return kernel
+
+    def put(self, expression: Expression, program: Program) -> Kernel:
+        kernel = Kernel(program, len(expression.variables))
+        with self._lock:
+            self._items[expression.normalized] = kernel
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return kernel
+
+    def get_or_build(self, expression: Expression, build: Callable[[Expression], Program]) -> Kernel:
+        """The cached kernel, or a new one from ``build`` (which runs outside the cache's lock)."""
+        kernel = self.get(expression)
+        return kernel if kernel is not None else self.put(expression, build(expression))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+kernel_cache = KernelCache(CACHE_SIZE)

@@ -1,0 +1,155 @@
+"""A compiled value-and-gradient graph as a straight list of NumPy calls.
+
+PyTensor builds, differentiates and rewrites the graph (see ``engine``); a ``Program`` keeps only
+what evaluation needs. It imports nothing but NumPy, so the process that draws never loads
+PyTensor, and a program crosses from the compile process to the window as a small pickle.
+
+Running it is also cheaper than PyTensor's Python VM: one list walk per call, and at large sizes
+an intermediate array that is used for the last time becomes the output buffer of the step
+that consumes it, so a 10⁶-point evaluation allocates little more than its results.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+# Below this many points reusing buffers saves nothing measurable; the plain loop is leaner.
+REUSE_FROM_SIZE = 4096
+
+# A step's function is named, not pickled as code: only these modules can be named.
+_ALLOWED_MODULES = ("numpy", "scipy.special", "derivgui.core.program")
+
+
+@dataclass(frozen=True)
+class Step:
+    """``registers[out] = function(*registers[args], *params)``."""
+
+    function: str  # "numpy.add", "scipy.special.expit", "derivgui.core.program.alloc", ...
+    args: tuple[int, ...]
+    out: int
+    params: tuple = ()
+    ufunc_float64: bool = False  # a NumPy ufunc with a float64 result: may write into a dying buffer
+
+
+@dataclass(frozen=True)
+class Program:
+    """Registers ``0 .. n_inputs-1`` hold the inputs; then constants; then step results."""
+
+    n_inputs: int
+    constants: tuple[tuple[int, np.ndarray], ...]
+    steps: tuple[Step, ...]
+    outputs: tuple[int, ...]
+    n_registers: int
+
+
+def resolve(name: str) -> Callable:
+    """The function a step names, from an allowed module only."""
+    module_name, _, attribute = name.rpartition(".")
+    if module_name not in _ALLOWED_MODULES:
+        raise ValueError(f"a program may not call {name!r}")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+class Runner:
+    """Evaluates a ``Program``; reentrant, so one runner serves every thread."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._template: list = [None] * program.n_registers
+        for register, value in program.constants:
+            self._template[register] = value
+        self._calls = [(resolve(s.function), s.args, s.out, s.params) for s in program.steps]
+        self._reuse = _reusable_buffers(program)
+        constants = {register for register, _ in program.constants}
+        # A constant's array is shared by every call, so an output that is one is copied out.
+        self._copy_outputs = tuple(r in constants for r in program.outputs)
+
+    def __call__(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        registers = self._template.copy()
+        registers[: len(inputs)] = inputs
+        if inputs and inputs[0].size >= REUSE_FROM_SIZE:
+            self._run_reusing(registers, inputs[0].size)
+        else:
+            for function, args, out, params in self._calls:
+                registers[out] = function(*[registers[a] for a in args], *params)
+        results: list[np.ndarray] = []
+        for register, copy in zip(self.program.outputs, self._copy_outputs, strict=True):
+            value = registers[register]
+            # A view of an input or of an earlier result (a DimShuffle, a repeated node) is
+            # copied too: every result belongs to the caller alone.
+            if copy or any(np.may_share_memory(value, other) for other in (*inputs, *results)):
+                value = np.array(value)
+            results.append(value)
+        return results
+
+    def _run_reusing(self, registers: list, size: int) -> None:
+        for (function, args, out, params), buffer in zip(self._calls, self._reuse, strict=True):
+            values = [registers[a] for a in args]
+            if buffer is not None and registers[buffer].size == size:
+                registers[out] = function(*values, *params, out=registers[buffer])
+            else:
+                registers[out] = function(*values, *params)
+
+
+def _reusable_buffers(program: Program) -> list[int | None]:
+    """Per step, an argument register whose array the step may overwrite, or None.
+
+    Only arrays a float64 ufunc step created (fresh, owned, never a view) qualify, only at
+    their last use, and never a program output.
+    """
+    last_use: dict[int, int] = {}
+    for index, step in enumerate(program.steps):
+        for a in step.args:
+            last_use[a] = index
+    owned = {s.out for s in program.steps if s.ufunc_float64} - set(program.outputs)
+    reuse: list[int | None] = []
+    for index, step in enumerate(program.steps):
+        candidates = [a for a in step.args if a in owned and last_use[a] == index]
+        reuse.append(candidates[0] if step.ufunc_float64 and candidates else None)
+    return reuse
+
+
+# -- the functions a step may name besides NumPy's and SciPy's ufuncs ---------------------------
+
+
+def numpy_softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + eˣ) without overflow, as one vectorized NumPy call."""
+    return np.logaddexp(0.0, x)
+
+
+def to_float64(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def shape(x: np.ndarray) -> np.ndarray:
+    return np.asarray(np.shape(x), dtype=np.int64)
+
+
+def shape_i(x: np.ndarray, axis: int) -> np.ndarray:
+    return np.asarray(np.shape(x)[axis], dtype=np.int64)
+
+
+def alloc(value: np.ndarray, *dims: np.ndarray) -> np.ndarray:
+    """A fresh array of shape ``dims`` filled with ``value`` (broadcast)."""
+    out = np.empty(tuple(int(d) for d in dims), dtype=np.asarray(value).dtype)
+    out[...] = value
+    return out
+
+
+def dimshuffle(x: np.ndarray, new_order: tuple) -> np.ndarray:
+    """PyTensor's DimShuffle: keep the axes listed (in that order), drop the others (length 1),
+    and insert a length-1 axis for each ``"x"``."""
+    x = np.asarray(x)
+    kept = [axis for axis in new_order if axis != "x"]
+    dropped = [axis for axis in range(x.ndim) if axis not in kept]
+    moved = np.transpose(x, kept + dropped) if x.ndim else x
+    core = moved.reshape(moved.shape[: len(kept)])
+    shape_out = []
+    source = iter(core.shape)
+    for axis in new_order:
+        shape_out.append(1 if axis == "x" else next(source))
+    return core.reshape(shape_out)
