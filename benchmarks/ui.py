@@ -1357,6 +1357,9 @@ def _union_length(spans: list[tuple[float, float]]) -> float:
 STARTUP_CHILD = r"""
 import json, sys, time
 marks = {"interpreter": time.time()}
+from derivgui.core.compile_process import shared_compile_process
+shared_compile_process().start()  # as derivgui.app.run_gui does, before Qt
+marks["compile process started"] = time.time()
 from PyQt5.QtCore import QEvent, QEventLoop, QObject, QSettings, QTimer
 from PyQt5.QtWidgets import QApplication
 app = QApplication([sys.argv[0]])

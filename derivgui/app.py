@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_gui(qt_args: list[str] | None = None, session: str | None = None) -> int:
     """Open the main window (and the session file, if given) and run the event loop."""
+    from derivgui.core.compile_process import shared_compile_process
+
+    # First of all: the compile process loads PyTensor on the other core while Qt starts here.
+    shared_compile_process().start()
     from PyQt5.QtCore import QCoreApplication, Qt
 
     # Every GL widget shares resources with Qt's global context, so a program compiled for one

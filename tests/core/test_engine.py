@@ -61,6 +61,28 @@ def test_notebook_multivariate_gradient():
     assert np.allclose(dy, X**2 + 1)
 
 
+def test_notebook_cells_verbatim_in_pytensor_agree_with_derivgui():
+    """The notebook's own Theano code, with ``T`` → ``pt`` and ``theano`` → ``pytensor``."""
+    import pytensor
+    from pytensor import tensor as pt
+    from pytensor.gradient import jacobian
+
+    xx = np.linspace(0, 10, 100)
+    yy = np.linspace(0, 10, 100)
+    x = pt.dvector("x")
+    f = 1 / (1 + pt.exp(-x))
+    get_derivative = pytensor.function([x], pytensor.grad(f.sum(), wrt=x))
+    np.testing.assert_allclose(get_derivative(xx), compile_expr("1/(1+exp(-x))").grad(xx)[0], rtol=1e-13)
+    x = pt.dvector("x")
+    y = pt.dvector("y")
+    f = (x**2) * y + y
+    delf = jacobian(f.sum(), wrt=[x, y])
+    get_jacobian = pytensor.function([x, y], delf)
+    J1 = np.c_[get_jacobian(xx, yy)]
+    assert np.allclose(J1, np.c_[2 * xx * yy, (xx**2) + 1].T)
+    np.testing.assert_allclose(J1, np.array(compile_expr("x^2*y + y").grad(xx, yy)), rtol=1e-13)
+
+
 def test_notebook_exercise_tanh():
     xx = np.linspace(-6, 6, 100)
     for text in ["tanh(x)", "(e^x - e^-x) / (e^x + e^-x)"]:
