@@ -47,7 +47,9 @@ from derivgui.ui.readouts import ALONG_X, ALONG_Y, SlopeReadouts
 from derivgui.ui.sweep import DeltaSweep
 from derivgui.ui.worker import MAIN, CompileService
 
-SAVE_DELAY_MS = 400
+# Settings are written once the user has paused this long: the ini file's write blocks the GUI
+# thread (30 ms and more on a busy disk, measured), so not between keystrokes or slider steps.
+SAVE_DELAY_MS = 2000
 
 
 def default_settings() -> QSettings:
