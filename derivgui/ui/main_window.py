@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.formula.setToolTip("the derivative autodiff built: PyTensor's gradient graph after its rewrites")
         self.formula.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.formula.setStyleSheet("color: #8a4b00; font-size: 13pt;")
-        self.plot2d = Plot2DView()
+        self.plot2d = Plot2DView(cache_static=True)
         self.page3d = SurfacePage()
         self.plot3d = self.page3d.view
         self.views = QStackedWidget()
