@@ -3,19 +3,50 @@
 from __future__ import annotations
 
 import html
+import math
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QFont, QFontMetrics
+from PyQt5.QtCore import QPointF, QRectF, Qt
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter
 from PyQt5.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from derivgui.core.geometry import SecantReport, format_number, shared_leading_digits
 
 
+class ValueLabel(QLabel):
+    """A number the user can select with the mouse and copy.
+
+    A selectable QLabel keeps its text in a QTextDocument that every setText rebuilds, and lays it
+    out lazily inside paintEvent, where the layout's update request queues a second paint: five
+    such labels cost ~2.5 ms of a slider step (measured). So the label is selectable only while
+    the pointer is over it, or while it has the focus or a selection; it paints the same either way.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._plain_flags = self.textInteractionFlags()  # QLabel's default: links only (there are none)
+
+    def enterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.setTextInteractionFlags(self._plain_flags | Qt.TextSelectableByMouse)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().leaveEvent(event)
+        self._plain_unless_in_use()
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().focusOutEvent(event)
+        if not self.underMouse():
+            self._plain_unless_in_use()
+
+    def _plain_unless_in_use(self) -> None:
+        if not self.hasFocus() and not self.hasSelectedText():
+            self.setTextInteractionFlags(self._plain_flags)
+
+
 def _value_label(name: str, tooltip: str) -> QLabel:
-    label = QLabel("—")
+    label = ValueLabel("—")
     label.setObjectName(name)
     label.setToolTip(tooltip)
-    label.setTextInteractionFlags(Qt.TextSelectableByMouse)
     font = QFont("DejaVu Sans Mono")
     font.setStyleHint(QFont.Monospace)
     label.setFont(font)
@@ -81,10 +112,8 @@ class SlopeReadouts(QGroupBox):
             grid.addWidget(QLabel(caption), row, 0)
             grid.addWidget(label, row, 1)
         grid.addWidget(self.problem, len(rows), 0, 1, 2)
-        self.cancellation = QLabel("")
+        self.cancellation = CancellationLabel()
         self.cancellation.setObjectName(names["cancellation"])
-        self.cancellation.setTextFormat(Qt.RichText)
-        self.cancellation.setWordWrap(True)
         self.cancellation.setFixedSize(380, 4 * QFontMetrics(self.cancellation.font()).height() + 12)
         self.cancellation.setToolTip("Cancellation inspector: the leading digits f(a) and f(a + Δa) share\n"
                                      "(highlighted) vanish in their difference.")
@@ -107,7 +136,7 @@ class SlopeReadouts(QGroupBox):
             self.secant.setText(short)
             self.error.setText("meaningless (see below)")
             self.problem.setText(report.problem)
-        self.cancellation.setText(cancellation_html(report, self.names))
+        self.cancellation.show_parts(*cancellation_parts(report, self.names))
 
     @staticmethod
     def _digits_note(report: SecantReport) -> str:
@@ -121,30 +150,126 @@ class SlopeReadouts(QGroupBox):
         self.problem.setText("")
 
 
-def _highlight(text: str, shared: int) -> str:
-    """Wrap the first ``shared`` significant digits of a %.16e text in a highlight."""
+class CancellationLabel(QLabel):
+    """The cancellation inspector: f(a) and f(a + Δa) with their shared leading digits highlighted.
+
+    It looks as the rich-text label it replaces (the HTML of ``cancellation_html``: a monospace
+    table with cell padding 1, then a word-wrapped sentence, centred vertically) but draws itself
+    with QPainter: a rich-text QLabel parsed and laid out a new QTextDocument with a table on every
+    slider step, ~2 ms of the 5 ms a step may take (measured). ``text()`` is that HTML.
+    """
+
+    PAD = 1  # the table's cellpadding
+    HIGHLIGHT_BACKGROUND = QColor("#ffd5d5")
+    HIGHLIGHT_TEXT = QColor("#a00000")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[tuple[str, str, int], ...] = ()
+        self._sentence = ""
+
+    def text(self) -> str:
+        return parts_html(self._rows, self._sentence) if self._rows or self._sentence else ""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        raise TypeError("CancellationLabel shows parts: use show_parts(rows, sentence)")
+
+    def clear(self) -> None:
+        self.show_parts((), "")
+
+    def show_parts(self, rows: tuple[tuple[str, str, int], ...], sentence: str) -> None:
+        if (rows, sentence) == (self._rows, self._sentence):
+            return
+        self._rows, self._sentence = rows, sentence
+        self.setAccessibleName(" ".join([*(f"{caption} {digits}" for caption, digits, _n in rows), sentence]))
+        self.update()
+
+    def _mono_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setFamily("monospace")  # what the HTML's font-family: monospace resolves to
+        return font
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
+        if not self._rows and not self._sentence:
+            return
+        pad = self.PAD
+        mono = self._mono_font()
+        mono_metrics = QFontMetricsF(mono)
+        metrics = QFontMetricsF(self.font())
+        row_height = mono_metrics.height()
+        caption_width = math.ceil(max((mono_metrics.horizontalAdvance(caption + "\u00a0")
+                                       for caption, _d, _n in self._rows), default=0.0))
+        table_height = len(self._rows) * (row_height + 2 * pad)
+        width = self.contentsRect().width()
+        sentence_rect = metrics.boundingRect(QRectF(0, 0, width, 1e6), Qt.TextWordWrap, self._sentence)
+        height = table_height + (sentence_rect.height() if self._sentence else 0.0)
+        painter = QPainter(self)
+        painter.translate(QPointF(self.contentsRect().topLeft()))
+        painter.translate(0, max((self.contentsRect().height() - height) / 2, 0.0))  # AlignVCenter, as QLabel
+        text_color = self.palette().color(self.foregroundRole())
+        painter.setFont(mono)
+        digits_x = caption_width + 3 * pad
+        for row, (caption, digits, highlighted) in enumerate(self._rows):
+            top = pad + row * (row_height + 2 * pad)
+            baseline = top + mono_metrics.ascent()
+            painter.setPen(text_color)
+            painter.drawText(QPointF(pad, baseline), caption + "\u00a0")
+            x = digits_x
+            if highlighted:
+                head = digits[:highlighted]
+                head_width = mono_metrics.horizontalAdvance(head)
+                # QTextDocument rounds a background's width up to whole pixels
+                painter.fillRect(QRectF(x, top, math.ceil(head_width), row_height), self.HIGHLIGHT_BACKGROUND)
+                painter.setPen(self.HIGHLIGHT_TEXT)
+                painter.drawText(QPointF(x, baseline), head)
+                painter.setPen(text_color)
+                x += head_width
+            painter.drawText(QPointF(x, baseline), digits[highlighted:])
+        if self._sentence:
+            painter.setFont(self.font())
+            painter.setPen(text_color)
+            painter.drawText(QRectF(0, table_height, width, 1e6), Qt.TextWordWrap, self._sentence)
+        painter.end()
+
+
+def _highlight_length(text: str, shared: int) -> int:
+    """How many characters of a %.16e text hold its first ``shared`` significant digits (0: none)."""
     count = 0
     for i, ch in enumerate(text):
         if ch.isdigit() and count < shared:
             count += 1
             if count == shared:
-                return ('<span style="background:#ffd5d5;color:#a00000">' + html.escape(text[: i + 1])
-                        + "</span>" + html.escape(text[i + 1:]))
-    return html.escape(text)
+                return i + 1
+    return 0
+
+
+def cancellation_parts(report: SecantReport, names: dict) -> tuple[tuple[tuple[str, str, int], ...], str]:
+    """The inspector's rows (caption, digits, highlighted characters) and its sentence."""
+    c = shared_leading_digits(report.f_a, report.f_a_delta)
+    kept = max(0.0, 16.0 - c.digits_lost)
+    rows = tuple((names[key][1], text, _highlight_length(text, c.shared))
+                 for key, text in (("f_a", c.f_a_text), ("f_a_delta", c.f_a_delta_text)))
+    sentence = (f"{c.shared} leading digits shared: the difference keeps ≈ {kept:.0f} of ~16 "
+                f"significant digits ({c.digits_lost:.1f} lost)")
+    return rows, sentence
+
+
+def parts_html(rows: tuple[tuple[str, str, int], ...], sentence: str) -> str:
+    """The inspector as HTML: the monospace table of ``rows`` and the sentence under it."""
+    cells = "".join(f"<tr><td>{html.escape(caption)}&nbsp;</td><td>{_highlight_span(digits, n)}</td></tr>"
+                    for caption, digits, n in rows)
+    return ('<table cellspacing="0" cellpadding="1" style="font-family: monospace;">'
+            f"{cells}</table><span>{html.escape(sentence)}</span>")
+
+
+def _highlight_span(text: str, n: int) -> str:
+    """``text`` with its first ``n`` characters in a highlight."""
+    if n == 0:
+        return html.escape(text)
+    return ('<span style="background:#ffd5d5;color:#a00000">' + html.escape(text[:n])
+            + "</span>" + html.escape(text[n:]))
 
 
 def cancellation_html(report: SecantReport, names: dict) -> str:
     """f(a) and f(a + Δa) with their shared leading digits highlighted and the digits lost."""
-    c = shared_leading_digits(report.f_a, report.f_a_delta)
-    left = html.escape(names["f_a"][1])
-    right = html.escape(names["f_a_delta"][1])
-    left_digits = _highlight(c.f_a_text, c.shared)
-    right_digits = _highlight(c.f_a_delta_text, c.shared)
-    kept = max(0.0, 16.0 - c.digits_lost)
-    return (
-        '<table cellspacing="0" cellpadding="1" style="font-family: monospace;">'
-        f"<tr><td>{left}&nbsp;</td><td>{left_digits}</td></tr>"
-        f"<tr><td>{right}&nbsp;</td><td>{right_digits}</td></tr></table>"
-        f"<span>{c.shared} leading digits shared: the difference keeps ≈ {kept:.0f} of ~16 "
-        f"significant digits ({c.digits_lost:.1f} lost)</span>"
-    )
+    return parts_html(*cancellation_parts(report, names))
