@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
@@ -19,6 +21,38 @@ COLORS = {
     "point": "#222222",
 }
 
+_cached_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # view -> items drawn from caches
+
+
+def cache_as_pixmaps(view: pg.GraphicsView, items) -> None:
+    """Draw ``items`` of ``view`` from device-pixel caches: a paint blits them instead of drawing.
+
+    For what does not move while the overlays above it do. Qt redraws a cache when its item
+    changes or the view pans or zooms. Not for a rotated item (a vertical InfiniteLine): Qt
+    re-renders its cache on every paint; nor for text items (a legend's labels): their glyphs
+    come out differently in a pixmap (measured).
+    """
+    for item in items:
+        item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    _cached_views[view] = _cached_views.get(view, 0) + len(items)
+    fit_pixmap_cache()
+
+
+def fit_pixmap_cache() -> None:
+    """Let QPixmapCache hold every view's caches (10 MB by default; a cache is up to a viewport,
+    ~1.3 MB for the 2D view of a 1500x950 window): caches that do not fit evict one another, and
+    every paint draws them again."""
+    needed_kb = 10240
+    for view, count in list(_cached_views.items()):
+        try:
+            ratio = view.devicePixelRatioF()
+            size = view.viewport().size()
+        except RuntimeError:  # the view is gone
+            continue
+        needed_kb += int(2 * count * size.width() * size.height() * 4 * ratio * ratio / 1024)
+    if QPixmapCache.cacheLimit() < needed_kb:
+        QPixmapCache.setCacheLimit(needed_kb)
+
 
 class Plot2DView(pg.PlotWidget):
     """A PlotWidget that resamples f for whatever x range is visible.
@@ -31,7 +65,6 @@ class Plot2DView(pg.PlotWidget):
 
     point_dragged = pyqtSignal(float)
     range_changed = pyqtSignal(float, float)  # the visible x range, after a pan or zoom
-    _cached_items = 0  # how many items draw from a device-pixel cache (``cache_static``)
 
     def __init__(self, parent=None, object_name: str = "plot2d", variable: str = "x", point: str = "a",
                  function: str = "f(x)", derivative: str = "f′(x)", cache_static: bool = False) -> None:
@@ -104,31 +137,17 @@ class Plot2DView(pg.PlotWidget):
 
         The secant and tangent span the view, so every step repaints all of it: with the axes and
         their grid, f, f′ and the legend drawn from device-pixel caches, that repaint takes ~2.5 ms
-        instead of ~5.5 (measured). Qt redraws a cache when its item changes or the view pans or
-        zooms. Only for a view on screen: ``scene.render`` into an image or PDF (export) would use
-        the screen-resolution pixmaps instead of drawing through the export's painter.
+        instead of ~5.5 (measured). Only for a view on screen: ``scene.render`` into an image or
+        PDF (export) would use the screen-resolution pixmaps instead of drawing through the
+        export's painter.
         """
         item = self.getPlotItem()
-        static = [item.getAxis("left"), item.getAxis("bottom"), self.f_curve.curve, self.df_curve.curve,
-                  self.x_axis_line, self.legend]  # not the vertical y axis: Qt re-renders a rotated item's cache
-        for graphics_item in static:
-            graphics_item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self._cached_items = len(static)
-        self._fit_pixmap_cache()
-
-    def _fit_pixmap_cache(self) -> None:
-        """The caches live in QPixmapCache (10 MB by default; a viewport is ~1.3 MB here): when they
-        do not all fit, they evict one another and every paint redraws them."""
-        ratio = self.devicePixelRatioF()
-        viewport_kb = self.viewport().width() * self.viewport().height() * 4 * ratio * ratio / 1024
-        needed_kb = int(2 * self._cached_items * viewport_kb) + 10240
-        if QPixmapCache.cacheLimit() < needed_kb:
-            QPixmapCache.setCacheLimit(needed_kb)
+        cache_as_pixmaps(self, [item.getAxis("left"), item.getAxis("bottom"), self.f_curve.curve,
+                                self.df_curve.curve, self.x_axis_line, self.legend])
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
-        if self._cached_items:
-            self._fit_pixmap_cache()
+        fit_pixmap_cache()
 
     # -- data in -----------------------------------------------------------------------------
 
