@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import weakref
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QFont, QPixmapCache
+from PyQt5.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QFont, QPainter, QPainterPath, QPixmap, QPixmapCache
 from PyQt5.QtWidgets import QGraphicsItem
+from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 
 from derivgui.core.geometry import SampledCurve, SecantReport, line_through, robust_y_range, sample_curve
 
@@ -54,6 +56,163 @@ def fit_pixmap_cache() -> None:
         QPixmapCache.setCacheLimit(needed_kb)
 
 
+class _Overlay(pg.GraphicsObject):
+    """A few points in view coordinates, moved on every slider step.
+
+    pyqtgraph's PlotDataItem and ScatterPlotItem cost ~0.3 ms a ``setData`` and as much again to
+    paint and re-bound, for their generality (down-sampling, styles per point, caches keyed by
+    data); this holds at most a handful of points and does only what they need. The pixel
+    padding of the bounds is recomputed only when the view's transform changes.
+    """
+
+    def __init__(self, pad_px: float) -> None:
+        super().__init__()
+        self._pad_px = pad_px
+        self._x = self._y = np.zeros(0)
+        self._data_rect: QRectF | None = None  # the finite points' bounds, None when there are none
+        self._bounds: QRectF | None = None  # padded, in item coordinates
+
+    def setData(self, x, y) -> None:  # noqa: N802 (pyqtgraph's name)
+        self.prepareGeometryChange()
+        self._x = np.asarray(x, dtype=float)
+        self._y = np.asarray(y, dtype=float)
+        finite = np.isfinite(self._x) & np.isfinite(self._y)
+        if finite.any():
+            xs, ys = self._x[finite], self._y[finite]
+            x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
+            self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        else:
+            self._data_rect = None
+        self._bounds = None
+        self._changed()
+        self.update()
+
+    def _changed(self) -> None:
+        """What a subclass redoes when the points change."""
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802 (pyqtgraph's name)
+        return self._x, self._y
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        super().viewTransformChanged()
+        self.prepareGeometryChange()
+        self._bounds = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        if self._bounds is None:
+            if self._data_rect is None:
+                self._bounds = QRectF()
+            else:
+                px, py = self.pixelVectors()
+                px = 0.0 if px is None else px.length() * self._pad_px
+                py = 0.0 if py is None else py.length() * self._pad_px
+                self._bounds = self._data_rect.adjusted(-px, -py, px, py)
+        return self._bounds
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802 (pyqtgraph's name)
+        """The view's auto-range (pyqtgraph's 'A' button) sees the points as a PlotDataItem's."""
+        if self._data_rect is None:
+            return None, None
+        if ax == 0:
+            return self._data_rect.left(), self._data_rect.right()
+        return self._data_rect.top(), self._data_rect.bottom()
+
+    def pixelPadding(self) -> float:  # noqa: N802 (pyqtgraph's name)
+        return self._pad_px
+
+
+class Segments(_Overlay):
+    """A line through a few points (or ``connect="pairs"`` segments), painted as PlotCurveItem paints it.
+
+    ``opts`` has what a legend sample reads; a legend entry toggles it as it toggles a curve.
+    """
+
+    def __init__(self, pen, connect: str = "all", name: str | None = None) -> None:
+        pen = pg.mkPen(pen)
+        super().__init__(pad_px=pen.widthF() * 0.7072)  # PlotCurveItem's padding for a cosmetic pen
+        self.opts = {"pen": pen, "name": name, "connect": connect, "antialias": pg.getConfigOption("antialias"),
+                     "fillLevel": None, "fillBrush": None, "symbol": None}
+        # PlotCurveItem's "auto" segmented-line mode: wide opaque solid lines without antialiasing
+        # are drawn as separate segments, everything else as one path.
+        self._as_segments = (pen.widthF() > 1.0 and pen.style() == Qt.SolidLine and pen.isSolid()
+                             and pen.color().alphaF() == 1.0)
+        self._path: QPainterPath | None = None
+        self._lines: list[QLineF] = []
+
+    def _changed(self) -> None:
+        self._path = None
+        self._lines = []
+
+    def paint(self, p, *_args) -> None:
+        if self._data_rect is None:
+            return
+        antialias = self.opts["antialias"] if self._exportOpts is False else self._exportOpts.get("antialias", True)
+        p.setRenderHint(QPainter.Antialiasing, antialias)
+        p.setPen(self.opts["pen"])
+        if self._as_segments and not antialias:
+            if not self._lines:
+                self._lines = _segments(self._x, self._y, self.opts["connect"])
+            p.drawLines(self._lines)
+        else:
+            if self._path is None:
+                self._path = pg.arrayToQPath(self._x, self._y, connect=self.opts["connect"])
+            p.drawPath(self._path)
+
+
+def _segments(x: np.ndarray, y: np.ndarray, connect: str) -> list[QLineF]:
+    """The segments PlotCurveItem draws for ``connect`` "all" (a polyline) or "pairs", skipping non-finite points."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    if connect == "pairs":
+        n = len(x) // 2 * 2
+        keep = finite[0:n:2] & finite[1:n:2]
+        return [QLineF(x[i], y[i], x[i + 1], y[i + 1]) for i in range(0, n, 2) if keep[i // 2]]
+    xs, ys = x[finite], y[finite]
+    return [QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(len(xs) - 1)]
+
+
+class Dots(_Overlay):
+    """A few round markers, ``size`` pixels across whatever the zoom, painted as ScatterPlotItem paints them:
+    on screen from a pre-rendered symbol, in an export as vector symbols (× the export's resolution scale)."""
+
+    def __init__(self, size: float, pen, brush) -> None:
+        pen, brush = pg.mkPen(pen), pg.mkBrush(brush)
+        side = renderSymbol("o", size, pen, brush).width()
+        super().__init__(pad_px=side * 0.7072)  # ScatterPlotItem's padding
+        self.opts = {"pen": pen, "brush": brush, "size": size, "symbol": "o", "antialias": False}
+        self._symbol: QPixmap | None = None  # rendered for the device pixel ratio of the last paint
+
+    def _device_points(self, p) -> list[QPointF]:
+        transform = p.transform()
+        points = []
+        for x, y in zip(self._x.tolist(), self._y.tolist(), strict=True):
+            if math.isfinite(x) and math.isfinite(y):
+                at = transform.map(QPointF(x, y))
+                points.append(QPointF(min(max(at.x(), -2.0**30), 2.0**30), min(max(at.y(), -2.0**30), 2.0**30)))
+        return points
+
+    def paint(self, p, _option, widget=None) -> None:
+        if self._data_rect is None:
+            return
+        points = self._device_points(p)
+        p.resetTransform()
+        if self._exportOpts is not False:
+            p.setRenderHint(QPainter.Antialiasing, self._exportOpts.get("antialias", True))
+            size = self.opts["size"] * self._exportOpts.get("resolutionScale", 1.0)
+            for at in points:
+                p.resetTransform()
+                p.translate(at)
+                drawSymbol(p, "o", size, self.opts["pen"], self.opts["brush"])
+            return
+        ratio = widget.devicePixelRatioF() if widget is not None else 1.0
+        if self._symbol is None or self._symbol.devicePixelRatioF() != ratio:
+            image = renderSymbol("o", self.opts["size"], self.opts["pen"], self.opts["brush"], dpr=ratio)
+            self._symbol = QPixmap.fromImage(image)
+            self._symbol.setDevicePixelRatio(ratio)
+        source = QRectF(0, 0, self._symbol.width(), self._symbol.height())
+        p.drawPixmapFragments([QPainter.PixmapFragment.create(at, source, 1 / ratio, 1 / ratio) for at in points],
+                              self._symbol)
+
+
 class Plot2DView(pg.PlotWidget):
     """A PlotWidget that resamples f for whatever x range is visible.
 
@@ -91,8 +250,11 @@ class Plot2DView(pg.PlotWidget):
         self.f_curve = self.plot(name=function, pen=pg.mkPen(COLORS["f"], width=2.5), connect="finite")
         self.df_curve = self.plot(name=f"{derivative} (autodiff)", pen=pg.mkPen(COLORS["derivative"], width=2),
                                   connect="finite")
-        self.secant = self.plot(name="secant", pen=pg.mkPen(COLORS["secant"], width=2))
-        self.tangent = self.plot(name="tangent", pen=pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine))
+        self.secant = Segments(pg.mkPen(COLORS["secant"], width=2), name="secant")
+        self.tangent = Segments(pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine), name="tangent")
+        for line in (self.secant, self.tangent):
+            self.addItem(line)  # within pyqtgraph's auto-range, as a curve
+            self.legend.addItem(line, line.opts["name"])
         self.mine_curve = self.plot(pen=pg.mkPen("#9467bd", width=2, style=Qt.DotLine),
                                     connect="finite")
         self.mismatch = pg.ScatterPlotItem(size=7, symbol="x", pen=pg.mkPen("#b00000", width=1.5),
@@ -100,9 +262,9 @@ class Plot2DView(pg.PlotWidget):
         self.addItem(self.mismatch, ignoreBounds=True)
         self.show_my_derivative(None)
         guide_pen = pg.mkPen(COLORS["guide"], width=1.2, style=Qt.DashLine)
-        self.guides = pg.PlotCurveItem(pen=guide_pen, connect="pairs")
+        self.guides = Segments(guide_pen, connect="pairs")
         self.addItem(self.guides, ignoreBounds=True)
-        self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(COLORS["point"]))
+        self.points = Dots(size=9, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(COLORS["point"]))
         self.addItem(self.points, ignoreBounds=True)
         self.handle = pg.TargetItem(size=14, movable=True, pen=pg.mkPen(COLORS["secant"], width=2),
                                     brush=pg.mkBrush(0, 0, 0, 0))
@@ -228,6 +390,7 @@ class Plot2DView(pg.PlotWidget):
         if x is None:
             self.mine_curve.setData([], [])
             self.mismatch.setData([], [])
+            self.mismatch.setVisible(False)
             if in_legend:
                 self.legend.removeItem(self.mine_curve)
             return
@@ -239,6 +402,7 @@ class Plot2DView(pg.PlotWidget):
             self.mismatch.setData(np.asarray(bad_x)[pick], np.asarray(bad_y)[pick])
         else:
             self.mismatch.setData([], [])
+        self.mismatch.setVisible(bad_x is not None and len(bad_x) > 0)  # empty, it would still paint on every step
 
     # -- toggles -----------------------------------------------------------------------------
 
