@@ -68,18 +68,19 @@ class _Overlay(pg.GraphicsObject):
     def __init__(self, pad_px: float) -> None:
         super().__init__()
         self._pad_px = pad_px
-        self._x = self._y = np.zeros(0)
+        self._x: list[float] = []
+        self._y: list[float] = []
         self._data_rect: QRectF | None = None  # the finite points' bounds, None when there are none
         self._bounds: QRectF | None = None  # padded, in item coordinates
 
     def setData(self, x, y) -> None:  # noqa: N802 (pyqtgraph's name)
         self.prepareGeometryChange()
-        self._x = np.asarray(x, dtype=float)
-        self._y = np.asarray(y, dtype=float)
-        finite = np.isfinite(self._x) & np.isfinite(self._y)
-        if finite.any():
-            xs, ys = self._x[finite], self._y[finite]
-            x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
+        self._x = [float(v) for v in x]  # a handful of floats: plain Python beats NumPy here
+        self._y = [float(v) for v in y]
+        finite = [(px, py) for px, py in zip(self._x, self._y, strict=True) if math.isfinite(px) and math.isfinite(py)]
+        if finite:
+            xs, ys = [px for px, _py in finite], [py for _px, py in finite]
+            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
             self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
         else:
             self._data_rect = None
@@ -91,7 +92,7 @@ class _Overlay(pg.GraphicsObject):
         """What a subclass redoes when the points change."""
 
     def getData(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802 (pyqtgraph's name)
-        return self._x, self._y
+        return np.array(self._x, dtype=float), np.array(self._y, dtype=float)
 
     def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
         super().viewTransformChanged()
@@ -155,19 +156,23 @@ class Segments(_Overlay):
             p.drawLines(self._lines)
         else:
             if self._path is None:
-                self._path = pg.arrayToQPath(self._x, self._y, connect=self.opts["connect"])
+                self._path = QPainterPath()  # as pyqtgraph's arrayToQPath: a subpath per pair, or one polyline
+                for i, line in enumerate(_segments(self._x, self._y, self.opts["connect"])):
+                    if i == 0 or self.opts["connect"] == "pairs":
+                        self._path.moveTo(line.p1())
+                    self._path.lineTo(line.p2())
             p.drawPath(self._path)
 
 
-def _segments(x: np.ndarray, y: np.ndarray, connect: str) -> list[QLineF]:
-    """The segments PlotCurveItem draws for ``connect`` "all" (a polyline) or "pairs", skipping non-finite points."""
-    finite = np.isfinite(x) & np.isfinite(y)
+def _segments(xs: list[float], ys: list[float], connect: str) -> list[QLineF]:
+    """The segments PlotCurveItem draws for ``connect`` "all" (a polyline through the finite points)
+    or "pairs" (each pair of finite points)."""
+    finite = [math.isfinite(x) and math.isfinite(y) for x, y in zip(xs, ys, strict=True)]
     if connect == "pairs":
-        n = len(x) // 2 * 2
-        keep = finite[0:n:2] & finite[1:n:2]
-        return [QLineF(x[i], y[i], x[i + 1], y[i + 1]) for i in range(0, n, 2) if keep[i // 2]]
-    xs, ys = x[finite], y[finite]
-    return [QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(len(xs) - 1)]
+        return [QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs) - 1, 2)
+                if finite[i] and finite[i + 1]]
+    points = [(px, py) for px, py, ok in zip(xs, ys, finite, strict=True) if ok]
+    return [QLineF(*a, *b) for a, b in zip(points, points[1:], strict=False)]
 
 
 class Dots(_Overlay):
@@ -184,7 +189,7 @@ class Dots(_Overlay):
     def _device_points(self, p) -> list[QPointF]:
         transform = p.transform()
         points = []
-        for x, y in zip(self._x.tolist(), self._y.tolist(), strict=True):
+        for x, y in zip(self._x, self._y, strict=True):
             if math.isfinite(x) and math.isfinite(y):
                 at = transform.map(QPointF(x, y))
                 points.append(QPointF(min(max(at.x(), -2.0**30), 2.0**30), min(max(at.y(), -2.0**30), 2.0**30)))
@@ -281,6 +286,8 @@ class Plot2DView(pg.PlotWidget):
                                   ("fa+da", f"{fname}({point} + Δ{point})", (1, 0.5))):
             label = pg.TextItem(text, color=COLORS["guide"], anchor=anchor)
             label.setFont(font)
+            # Outside the view's bounds (ignoreBounds), so pyqtgraph needs no notice of each move.
+            label.setFlag(QGraphicsItem.ItemSendsGeometryChanges, False)
             self.labels[key] = label
             self.addItem(label, ignoreBounds=True)
 
@@ -363,12 +370,7 @@ class Plot2DView(pg.PlotWidget):
         self.handle.setPos(a, fa if np.isfinite(fa) else 0.0)
         self._moving_handle = False
         # The notebook's dashed guides: down to the x axis and across to the y axis.
-        self.guides.setData(np.array([a, a, ad, ad, 0, a, 0, ad], dtype=float),
-                            np.array([0, fa, 0, fad, fa, fa, fad, fad], dtype=float))
-        self.labels["a"].setPos(a, 0)
-        self.labels["a+da"].setPos(ad, 0)
-        self.labels["fa"].setPos(0, fa)
-        self.labels["fa+da"].setPos(0, fad)
+        self.guides.setData([a, a, ad, ad, 0.0, a, 0.0, ad], [0.0, fa, 0.0, fad, fa, fa, fad, fad])
         # Labels would pile up when Δa is small on screen; show the a + Δa ones only when they are apart.
         view_box = self.getPlotItem().getViewBox()
         x0, x1 = self.visible_x_range()
@@ -377,6 +379,9 @@ class Plot2DView(pg.PlotWidget):
         apart_y = abs(fad - fa) / (y1 - y0) * view_box.height() > 18
         self.labels["a+da"].setVisible(bool(self.guides.isVisible() and apart_x))
         self.labels["fa+da"].setVisible(bool(self.guides.isVisible() and apart_y))
+        for key, x, y in (("a", a, 0.0), ("a+da", ad, 0.0), ("fa", 0.0, fa), ("fa+da", 0.0, fad)):
+            if self.labels[key].isVisible():  # a hidden one is placed when shown: set_visibility calls this
+                self.labels[key].setPos(x, y)
         self._draw_lines(report)
 
     def _draw_lines(self, report: SecantReport) -> None:
