@@ -7,9 +7,10 @@ import math
 
 from PyQt5.QtCore import QPointF, QRectF, Qt
 from PyQt5.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter
-from PyQt5.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
+from PyQt5.QtWidgets import QGridLayout, QLabel, QWidget
 
 from derivgui.core.geometry import SecantReport, format_number, shared_leading_digits
+from derivgui.ui.controls import CachedFrameGroupBox
 
 
 class ValueLabel(QLabel):
@@ -87,7 +88,7 @@ ALONG_Y = {
 }
 
 
-class SlopeReadouts(QGroupBox):
+class SlopeReadouts(CachedFrameGroupBox):
     """Secant slope, tangent slope and their difference, with 12 significant digits.
 
     ``names`` gives objectNames and captions, so the same group serves f(x) and each direction

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QEvent, QPointF, Qt
 from PyQt5.QtGui import QEnterEvent, QImage
-from PyQt5.QtWidgets import QApplication, QLabel
+from PyQt5.QtWidgets import QApplication, QGroupBox, QLabel, QVBoxLayout
 
 from derivgui.core.geometry import secant_report
+from derivgui.ui.controls import CachedFrameGroupBox
 from derivgui.ui.readouts import ALONG_X, ONE_VARIABLE, SlopeReadouts, cancellation_html
 
 
@@ -63,3 +64,24 @@ def test_value_labels_are_selectable_under_the_pointer(qtbot):
     assert label.textInteractionFlags() & Qt.TextSelectableByMouse
     QApplication.sendEvent(label, QEvent(QEvent.Leave))
     assert not label.textInteractionFlags() & Qt.TextSelectableByMouse
+
+
+@pytest.mark.parametrize("size", [(380, 260), (250, 120)])
+def test_cached_group_box_looks_as_a_group_box(qtbot, size):
+    boxes = []
+    for cls in (QGroupBox, CachedFrameGroupBox):
+        box = cls("Slopes at a")
+        qtbot.addWidget(box)
+        QVBoxLayout(box).addWidget(QLabel("0.841470984808"))
+        box.resize(400, 300)
+        box.show()
+        qtbot.waitExposed(box)
+        box.resize(*size)  # a new size renders a new frame
+        boxes.append(box)
+    qtbot.wait(50)
+    plain, cached = (pixels(box).astype(int) for box in boxes)
+    assert np.abs(plain - cached).max() <= 2  # compositing through a pixmap may round a level or two
+    boxes[1].findChild(QLabel).setText("-0.416146836547")
+    boxes[0].findChild(QLabel).setText("-0.416146836547")
+    qtbot.wait(50)
+    assert np.abs(pixels(boxes[0]).astype(int) - pixels(boxes[1]).astype(int)).max() <= 2
