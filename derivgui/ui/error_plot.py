@@ -8,7 +8,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from derivgui.core.steps import StepErrors, reference_line
-from derivgui.ui.plot2d import cache_as_pixmaps, fit_pixmap_cache
+from derivgui.ui.plot2d import Dots, cache_as_pixmaps, fit_pixmap_cache
 
 NOTE = ("Right of the V the secant is not yet the tangent: the error falls like Δa (forward) or Δa² "
         "(central). Left of it f(a + Δa) and f(a) share most of their ~16 digits and the difference "
@@ -46,7 +46,8 @@ class ErrorPlot(QWidget):
         self.current = pg.InfiniteLine(angle=90, pen=pg.mkPen("#2ca02c", width=2),
                                        label="current Δa", labelOpts={"color": "#2ca02c", "position": 0.92})
         item.addItem(self.current, ignoreBounds=True)
-        self.best = pg.ScatterPlotItem(size=11, symbol="o", pen=pg.mkPen("k"), brush=pg.mkBrush("#ffcc00"))
+        # (a light Dots, not a ScatterPlotItem: each repaint of the marker's strip asks for its bounds)
+        self.best = Dots(size=11, pen=pg.mkPen("k"), brush=pg.mkBrush("#ffcc00"))
         item.addItem(self.best)
         self.best_label = pg.TextItem("", color="k", anchor=(0.5, 1.3))
         item.addItem(self.best_label)
