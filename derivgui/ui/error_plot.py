@@ -60,6 +60,7 @@ class ErrorPlot(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.note)
         self.errors: StepErrors | None = None
+        self._current_step: float | None = None  # the Δa the marker shows, or will when the plot is shown
         # Δa steps move only the marker: the rest is drawn from pixmaps (a step's repaint of the
         # marker's strip took ~2 ms, most of it replaying the axes and the grid; measured).
         curves = (self.forward, self.central, self.order1, self.order2)
@@ -98,5 +99,13 @@ class ErrorPlot(QWidget):
             self.plot.getPlotItem().setYRange(max(finite.min(), -17) - 0.5, finite.max() + 1.0, padding=0)
 
     def set_current_step(self, delta: float) -> None:
+        """Move the marker to |Δa|; while the plot is hidden (dock closed, 3D), only when it is shown."""
         if delta != 0:
-            self.current.setValue(np.log10(abs(delta)))
+            self._current_step = delta
+            if self.isVisible():
+                self.current.setValue(np.log10(abs(delta)))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._current_step is not None:
+            self.current.setValue(np.log10(abs(self._current_step)))

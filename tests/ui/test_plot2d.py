@@ -97,3 +97,13 @@ def test_a_slider_step_repaints_only_what_moves(qtbot, window, monkeypatch):
         plot_paints.clear()
     assert painted == []  # drawn from their caches
     assert window.plot2d.secant.getData()[0].tolist() == list(plot.visible_x_range())
+
+
+def test_error_plot_marker_follows_the_step_while_hidden(qtbot, window):
+    type_expression(qtbot, window, "sin(x)")
+    delta = window.findChild(QDoubleSpinBox, "deltaSpin")
+    window.error_dock.hide()
+    delta.setValue(1e-3)
+    window.error_dock.show()
+    qtbot.waitUntil(lambda: window.error_plot.isVisible(), timeout=2000)
+    assert window.error_plot.current.value() == pytest.approx(-3)
