@@ -107,3 +107,43 @@ def test_error_plot_marker_follows_the_step_while_hidden(qtbot, window):
     window.error_dock.show()
     qtbot.waitUntil(lambda: window.error_plot.isVisible(), timeout=2000)
     assert window.error_plot.current.value() == pytest.approx(-3)
+
+
+def screen_pixels(widget) -> np.ndarray:
+    """What the X server shows for ``widget`` (the window's incremental repaints, not a fresh render)."""
+    from PyQt5.QtWidgets import QApplication
+
+    image = QApplication.primaryScreen().grabWindow(widget.winId()).toImage().convertToFormat(QImage.Format_RGB32)
+    data = image.constBits()
+    data.setsize(image.sizeInBytes())
+    return np.frombuffer(data, np.uint8).reshape(image.height(), image.width(), 4).copy()
+
+
+def test_step_marker_paints_as_an_infinite_line_and_moves_cleanly(qtbot):
+    from derivgui.core.steps import step_errors
+    from derivgui.ui.error_plot import ErrorPlot
+
+    errors = step_errors(lambda x: (np.sin(x), (np.cos(x),)), 1.0)
+    plots = []
+    for marker in ("mine", "pyqtgraph's"):
+        plot = ErrorPlot()
+        qtbot.addWidget(plot)
+        if marker == "pyqtgraph's":  # the InfiniteLine with an InfLineLabel it replaces
+            item = plot.plot.getPlotItem()
+            item.removeItem(plot.current)
+            plot.current = pg.InfiniteLine(angle=90, pen=pg.mkPen("#2ca02c", width=2), label="current Δa",
+                                           labelOpts={"color": "#2ca02c", "position": 0.92})
+            item.addItem(plot.current, ignoreBounds=True)
+            plot.current.stackBefore(plot.best)  # stacked where the original was: under the best-step marker
+        plot.setGeometry(0, 260 * len(plots), 1200, 230)  # side by side: the screen shows each whole
+        plot.show()
+        qtbot.waitExposed(plot)
+        plot.set_errors(errors)
+        plots.append(plot)
+    for delta in (1.0, 0.3, 3e-5, 2.5e-9, 1e-13, 1e-17):  # both sides of the middle, past the left end
+        for plot in plots:
+            plot.set_current_step(delta)
+        qtbot.wait(30)
+        assert np.array_equal(pixels(plots[0]), pixels(plots[1])), delta
+        # Stale pixels never go away by themselves; the screen catches up with the last repaint.
+        qtbot.waitUntil(lambda: np.array_equal(screen_pixels(plots[0]), pixels(plots[0])), timeout=3000)
