@@ -62,7 +62,9 @@ class _Overlay(pg.GraphicsObject):
     pyqtgraph's PlotDataItem and ScatterPlotItem cost ~0.3 ms a ``setData`` and as much again to
     paint and re-bound, for their generality (down-sampling, styles per point, caches keyed by
     data); this holds at most a handful of points and does only what they need. The pixel
-    padding of the bounds is recomputed only when the view's transform changes.
+    padding of the bounds is recomputed only when the view's transform changes, and the bounds
+    stop at the view's edges (it clips its items), so a line that runs off the view does not
+    repaint the axes beside it.
     """
 
     def __init__(self, pad_px: float) -> None:
@@ -71,7 +73,8 @@ class _Overlay(pg.GraphicsObject):
         self._x: list[float] = []
         self._y: list[float] = []
         self._data_rect: QRectF | None = None  # the finite points' bounds, None when there are none
-        self._bounds: QRectF | None = None  # padded, in item coordinates
+        self._bounds: QRectF | None = None  # padded and within the view, in item coordinates
+        self._padding: tuple[float, float] | None = None  # ``pad_px`` in item units, for the view's transform
 
     def setData(self, x, y) -> None:  # noqa: N802 (pyqtgraph's name)
         self.prepareGeometryChange()
@@ -97,17 +100,22 @@ class _Overlay(pg.GraphicsObject):
     def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
         super().viewTransformChanged()
         self.prepareGeometryChange()
-        self._bounds = None
+        self._bounds = self._padding = None
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
         if self._bounds is None:
             if self._data_rect is None:
                 self._bounds = QRectF()
             else:
-                px, py = self.pixelVectors()
-                px = 0.0 if px is None else px.length() * self._pad_px
-                py = 0.0 if py is None else py.length() * self._pad_px
+                if self._padding is None:
+                    px, py = self.pixelVectors()
+                    self._padding = (0.0 if px is None else px.length() * self._pad_px,
+                                     0.0 if py is None else py.length() * self._pad_px)
+                px, py = self._padding
                 self._bounds = self._data_rect.adjusted(-px, -py, px, py)
+                view = self.viewRect()
+                if view is not None:  # the view clips what lies outside it: a step need not repaint the axes
+                    self._bounds &= view.adjusted(-px, -py, px, py)
         return self._bounds
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802 (pyqtgraph's name)
