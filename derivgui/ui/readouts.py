@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import math
 
-from PyQt5.QtCore import QPointF, QRectF, Qt
-from PyQt5.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter
+from PyQt5.QtCore import QEvent, QPointF, QRectF, Qt
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QStaticText, QTransform
 from PyQt5.QtWidgets import QGridLayout, QLabel, QWidget
 
 from derivgui.core.geometry import SecantReport, format_number, shared_leading_digits
@@ -168,6 +168,8 @@ class CancellationLabel(QLabel):
         super().__init__(parent)
         self._rows: tuple[tuple[str, str, int], ...] = ()
         self._sentence = ""
+        self._fonts: tuple[QFont, QFontMetricsF] | None = None
+        self._captions: dict[str, tuple[QStaticText, float]] = {}
 
     def text(self) -> str:
         return parts_html(self._rows, self._sentence) if self._rows or self._sentence else ""
@@ -185,36 +187,55 @@ class CancellationLabel(QLabel):
         self.setAccessibleName(" ".join([*(f"{caption} {digits}" for caption, digits, _n in rows), sentence]))
         self.update()
 
-    def _mono_font(self) -> QFont:
-        font = QFont(self.font())
-        font.setFamily("monospace")  # what the HTML's font-family: monospace resolves to
-        return font
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.FontChange:
+            self._fonts = None
+            self._captions.clear()
+        super().changeEvent(event)
+
+    def _layout_fonts(self) -> tuple[QFont, QFontMetricsF]:
+        """The table's font (the HTML's font-family: monospace resolves the same) and its metrics."""
+        if self._fonts is None:
+            mono = QFont(self.font())
+            mono.setFamily("monospace")
+            self._fonts = mono, QFontMetricsF(mono)
+        return self._fonts
+
+    def _caption(self, caption: str, mono: QFont, metrics: QFontMetricsF) -> tuple[QStaticText, float]:
+        """A caption with the cell's no-break space, laid out once, and its width."""
+        if caption not in self._captions:
+            text = QStaticText(caption + "\u00a0")
+            text.setTextFormat(Qt.PlainText)
+            text.prepare(QTransform(), mono)
+            self._captions[caption] = text, metrics.horizontalAdvance(caption + "\u00a0")
+        return self._captions[caption]
 
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
         if not self._rows and not self._sentence:
             return
         pad = self.PAD
-        mono = self._mono_font()
-        mono_metrics = QFontMetricsF(mono)
-        metrics = QFontMetricsF(self.font())
+        mono, mono_metrics = self._layout_fonts()
         row_height = mono_metrics.height()
-        caption_width = math.ceil(max((mono_metrics.horizontalAdvance(caption + "\u00a0")
-                                       for caption, _d, _n in self._rows), default=0.0))
+        captions = [self._caption(caption, mono, mono_metrics) for caption, _d, _n in self._rows]
+        caption_width = math.ceil(max((width for _text, width in captions), default=0.0))
         table_height = len(self._rows) * (row_height + 2 * pad)
-        width = self.contentsRect().width()
-        sentence_rect = metrics.boundingRect(QRectF(0, 0, width, 1e6), Qt.TextWordWrap, self._sentence)
-        height = table_height + (sentence_rect.height() if self._sentence else 0.0)
+        area = self.contentsRect()
+        sentence = QStaticText(self._sentence)  # laid out as QLabel's word wrap lays it out (tested)
+        sentence.setTextFormat(Qt.PlainText)
+        sentence.setTextWidth(area.width())
+        sentence.prepare(QTransform(), self.font())
+        height = table_height + (sentence.size().height() if self._sentence else 0.0)
         painter = QPainter(self)
-        painter.translate(QPointF(self.contentsRect().topLeft()))
-        painter.translate(0, max((self.contentsRect().height() - height) / 2, 0.0))  # AlignVCenter, as QLabel
+        painter.translate(QPointF(area.topLeft()))
+        painter.translate(0, max((area.height() - height) / 2, 0.0))  # AlignVCenter, as QLabel
         text_color = self.palette().color(self.foregroundRole())
         painter.setFont(mono)
         digits_x = caption_width + 3 * pad
-        for row, (caption, digits, highlighted) in enumerate(self._rows):
+        for row, (caption, (_caption, digits, highlighted)) in enumerate(zip(captions, self._rows, strict=True)):
             top = pad + row * (row_height + 2 * pad)
             baseline = top + mono_metrics.ascent()
             painter.setPen(text_color)
-            painter.drawText(QPointF(pad, baseline), caption + "\u00a0")
+            painter.drawStaticText(QPointF(pad, top), caption[0])
             x = digits_x
             if highlighted:
                 head = digits[:highlighted]
@@ -229,7 +250,7 @@ class CancellationLabel(QLabel):
         if self._sentence:
             painter.setFont(self.font())
             painter.setPen(text_color)
-            painter.drawText(QRectF(0, table_height, width, 1e6), Qt.TextWordWrap, self._sentence)
+            painter.drawStaticText(QPointF(0, table_height), sentence)
         painter.end()
 
 
