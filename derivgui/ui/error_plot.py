@@ -9,7 +9,7 @@ from PyQt5.QtGui import QTransform
 from PyQt5.QtWidgets import QGraphicsTextItem, QLabel, QStyleOptionGraphicsItem, QVBoxLayout, QWidget
 
 from derivgui.core.steps import StepErrors, reference_line
-from derivgui.ui.plot2d import Dots, cache_as_pixmaps, fit_pixmap_cache
+from derivgui.ui.plot2d import Dots, cache_as_pixmaps, fit_pixmap_cache, paint_viewport_opaquely
 
 NOTE = ("Right of the V the secant is not yet the tangent: the error falls like Δa (forward) or Δa² "
         "(central). Left of it f(a + Δa) and f(a) share most of their ~16 digits and the difference "
@@ -167,6 +167,7 @@ class ErrorPlot(QWidget):
         curves = (self.forward, self.central, self.order1, self.order2)
         cache_as_pixmaps(self.plot, [item.getAxis("left"), item.getAxis("bottom"), item.legend, self.best,
                                      *(curve.curve for curve in curves)])
+        paint_viewport_opaquely(self.plot)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
