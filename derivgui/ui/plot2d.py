@@ -237,6 +237,46 @@ class Dots(_Overlay):
                               self._symbol)
 
 
+class VerticalLine(pg.GraphicsObject):
+    """x = ``x`` across the view, drawn as pyqtgraph's InfiniteLine(angle=90) draws it.
+
+    An InfiniteLine is a rotated item, and Qt redraws a rotated item's device-pixel cache on
+    every paint; this item is not rotated (it turns the painter), so its cache holds.
+    """
+
+    def __init__(self, x: float, pen) -> None:
+        super().__init__()
+        self._x = x
+        self._pen = pg.mkPen(pen)
+        self._pen.setJoinStyle(Qt.MiterJoin)  # as InfiniteLine.paint sets it
+        self._bounds: QRectF | None = None
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        super().viewTransformChanged()
+        self.prepareGeometryChange()
+        self._bounds = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        if self._bounds is None:
+            view = self.viewRect()
+            if view is None:
+                self._bounds = QRectF()
+            else:
+                px, _py = self.pixelVectors()
+                half = (0.0 if px is None else px.length()) * (self._pen.widthF() / 2 + 2)
+                self._bounds = QRectF(self._x - half, view.top(), 2 * half, view.height())
+        return self._bounds
+
+    def paint(self, p, *_args) -> None:
+        view = self.viewRect()
+        if view is None:
+            return
+        p.translate(self._x, 0)
+        p.rotate(90)
+        p.setPen(self._pen)
+        p.drawLine(QPointF(view.top(), 0), QPointF(view.bottom(), 0))
+
+
 class Plot2DView(pg.PlotWidget):
     """A PlotWidget that resamples f for whatever x range is visible.
 
@@ -267,7 +307,7 @@ class Plot2DView(pg.PlotWidget):
 
         axis_pen = pg.mkPen("#888", width=1)
         self.x_axis_line = pg.InfiniteLine(pos=0, angle=0, pen=axis_pen)
-        self.y_axis_line = pg.InfiniteLine(pos=0, angle=90, pen=axis_pen)
+        self.y_axis_line = VerticalLine(0.0, axis_pen)
         for line in (self.x_axis_line, self.y_axis_line):
             self.addItem(line, ignoreBounds=True)
 
@@ -336,7 +376,7 @@ class Plot2DView(pg.PlotWidget):
         """
         item = self.getPlotItem()
         cache_as_pixmaps(self, [item.getAxis("left"), item.getAxis("bottom"), self.f_curve.curve,
-                                self.df_curve.curve, self.x_axis_line, self.legend])
+                                self.df_curve.curve, self.x_axis_line, self.y_axis_line, self.legend])
         paint_viewport_opaquely(self)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)

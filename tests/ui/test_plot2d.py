@@ -9,7 +9,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QDoubleSpinBox
 
-from derivgui.ui.plot2d import Dots, Segments
+from derivgui.ui.plot2d import Dots, Segments, VerticalLine
 from tests.ui.conftest import type_expression
 
 
@@ -53,6 +53,14 @@ def test_dots_paint_as_a_scatter_plot(qtbot):
     mine.setData(x, y)
     theirs = pg.ScatterPlotItem(x=x, y=y, **style)
     assert np.array_equal(pixels(plot_with(qtbot, [mine])), pixels(plot_with(qtbot, [theirs])))
+
+
+@pytest.mark.parametrize("x", [0.0, 1.37, -2.9])
+def test_vertical_line_paints_as_an_infinite_line(qtbot, x):
+    pen = pg.mkPen("#888", width=1)
+    mine = plot_with(qtbot, [VerticalLine(x, pen)])
+    theirs = plot_with(qtbot, [pg.InfiniteLine(pos=x, angle=90, pen=pen)])
+    assert np.array_equal(pixels(mine), pixels(theirs))
 
 
 def test_overlay_bounds_follow_the_points(qtbot):
