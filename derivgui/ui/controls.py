@@ -4,11 +4,66 @@ from __future__ import annotations
 
 import math
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QValidator
-from PyQt5.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QWidget
+from PyQt5.QtCore import QEvent, QRect, Qt, pyqtSignal
+from PyQt5.QtGui import QPainter, QPixmap, QValidator
+from PyQt5.QtWidgets import (
+    QDoubleSpinBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QStyle,
+    QStyleOptionGroupBox,
+    QStylePainter,
+    QWidget,
+)
 
 SLIDER_STEPS = 1000
+
+
+class CachedFrameGroupBox(QGroupBox):
+    """A QGroupBox that draws its frame from a pixmap and its title as QGroupBox does.
+
+    A child's new text (a readout, a spin box's value) repaints the box's background under it, and
+    styles draw a group box's frame by scaling a pixmap over the whole box: ~0.2 ms of every slider
+    step for each box (Fusion, measured). The frame is rendered once per size, style and palette.
+    """
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self._frame: QPixmap | None = None
+        self._frame_key: tuple | None = None
+        self._title_rect = QRect()  # the title's and the check box's, where the frame is not enough
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.StyleChange, QEvent.PaletteChange, QEvent.FontChange, QEvent.EnabledChange):
+            self._frame = None
+        super().changeEvent(event)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        option = QStyleOptionGroupBox()
+        self.initStyleOption(option)
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, int(option.state), option.text, int(option.subControls))
+        if self._frame is None or key != self._frame_key:
+            self._title_rect = self.style().subControlRect(QStyle.CC_GroupBox, option, QStyle.SC_GroupBoxLabel, self)
+            self._title_rect |= self.style().subControlRect(QStyle.CC_GroupBox, option, QStyle.SC_GroupBoxCheckBox,
+                                                            self)
+            frame = QStyleOptionGroupBox(option)
+            frame.subControls = option.subControls & QStyle.SC_GroupBoxFrame
+            self._frame = QPixmap(round(self.width() * ratio), round(self.height() * ratio))
+            self._frame.setDevicePixelRatio(ratio)
+            self._frame.fill(Qt.transparent)
+            painter = QPainter(self._frame)
+            self.style().drawComplexControl(QStyle.CC_GroupBox, frame, painter, self)
+            painter.end()
+            self._frame_key = key
+        painter = QStylePainter(self)
+        painter.drawPixmap(0, 0, self._frame)
+        if event.region().intersects(self._title_rect):
+            option.subControls &= ~QStyle.SC_GroupBoxFrame
+            painter.drawComplexControl(QStyle.CC_GroupBox, option)
 
 
 class _SliderSpinRow(QWidget):

@@ -36,7 +36,7 @@ from derivgui.core.steps import step_errors
 from derivgui.core.surface import default_surface_range, point_report, slice_along_x
 from derivgui.resources_path import resource
 from derivgui.ui.check_panel import CheckPanel
-from derivgui.ui.controls import PointControl, RangeControl, StepControl
+from derivgui.ui.controls import CachedFrameGroupBox, PointControl, RangeControl, StepControl
 from derivgui.ui.editor import ExpressionEditor
 from derivgui.ui.error_plot import ErrorPlot
 from derivgui.ui.export import install_export_actions
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.formula.setToolTip("the derivative autodiff built: PyTensor's gradient graph after its rewrites")
         self.formula.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.formula.setStyleSheet("color: #8a4b00; font-size: 13pt;")
-        self.plot2d = Plot2DView()
+        self.plot2d = Plot2DView(cache_static=True)
         self.page3d = SurfacePage()
         self.plot3d = self.page3d.view
         self.views = QStackedWidget()
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.gradient_norm = QLabel("—")
         self.gradient_norm.setObjectName("gradientNormLabel")
         self.gradient_norm.setToolTip("the length of the gradient ∇f(a, b) = (∂f/∂x, ∂f/∂y)")
-        controls = QGroupBox("Point and step")
+        controls = CachedFrameGroupBox("Point and step")
         controls_layout = QVBoxLayout(controls)
         for widget in (self.point, self.step, self.point_y, self.step_y):
             controls_layout.addWidget(widget)

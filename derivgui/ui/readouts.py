@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 import html
+import math
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QFont, QFontMetrics
-from PyQt5.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
+from PyQt5.QtCore import QEvent, QPointF, QRectF, Qt
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QStaticText, QTransform
+from PyQt5.QtWidgets import QGridLayout, QLabel, QWidget
 
 from derivgui.core.geometry import SecantReport, format_number, shared_leading_digits
+from derivgui.ui.controls import CachedFrameGroupBox
+
+
+class ValueLabel(QLabel):
+    """A number the user can select with the mouse and copy.
+
+    A selectable QLabel keeps its text in a QTextDocument that every setText rebuilds, and lays it
+    out lazily inside paintEvent, where the layout's update request queues a second paint: five
+    such labels cost ~2.5 ms of a slider step (measured). So the label is selectable only while
+    the pointer is over it, or while it has the focus or a selection; it paints the same either way.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._plain_flags = self.textInteractionFlags()  # QLabel's default: links only (there are none)
+
+    def enterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.setTextInteractionFlags(self._plain_flags | Qt.TextSelectableByMouse)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().leaveEvent(event)
+        self._plain_unless_in_use()
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().focusOutEvent(event)
+        if not self.underMouse():
+            self._plain_unless_in_use()
+
+    def _plain_unless_in_use(self) -> None:
+        if not self.hasFocus() and not self.hasSelectedText():
+            self.setTextInteractionFlags(self._plain_flags)
 
 
 def _value_label(name: str, tooltip: str) -> QLabel:
-    label = QLabel("—")
+    label = ValueLabel("—")
     label.setObjectName(name)
     label.setToolTip(tooltip)
-    label.setTextInteractionFlags(Qt.TextSelectableByMouse)
     font = QFont("DejaVu Sans Mono")
     font.setStyleHint(QFont.Monospace)
     label.setFont(font)
@@ -56,7 +88,7 @@ ALONG_Y = {
 }
 
 
-class SlopeReadouts(QGroupBox):
+class SlopeReadouts(CachedFrameGroupBox):
     """Secant slope, tangent slope and their difference, with 12 significant digits.
 
     ``names`` gives objectNames and captions, so the same group serves f(x) and each direction
@@ -81,10 +113,8 @@ class SlopeReadouts(QGroupBox):
             grid.addWidget(QLabel(caption), row, 0)
             grid.addWidget(label, row, 1)
         grid.addWidget(self.problem, len(rows), 0, 1, 2)
-        self.cancellation = QLabel("")
+        self.cancellation = CancellationLabel()
         self.cancellation.setObjectName(names["cancellation"])
-        self.cancellation.setTextFormat(Qt.RichText)
-        self.cancellation.setWordWrap(True)
         self.cancellation.setFixedSize(380, 4 * QFontMetrics(self.cancellation.font()).height() + 12)
         self.cancellation.setToolTip("Cancellation inspector: the leading digits f(a) and f(a + Δa) share\n"
                                      "(highlighted) vanish in their difference.")
@@ -107,7 +137,7 @@ class SlopeReadouts(QGroupBox):
             self.secant.setText(short)
             self.error.setText("meaningless (see below)")
             self.problem.setText(report.problem)
-        self.cancellation.setText(cancellation_html(report, self.names))
+        self.cancellation.show_parts(*cancellation_parts(report, self.names))
 
     @staticmethod
     def _digits_note(report: SecantReport) -> str:
@@ -121,30 +151,147 @@ class SlopeReadouts(QGroupBox):
         self.problem.setText("")
 
 
-def _highlight(text: str, shared: int) -> str:
-    """Wrap the first ``shared`` significant digits of a %.16e text in a highlight."""
+class CancellationLabel(QLabel):
+    """The cancellation inspector: f(a) and f(a + Δa) with their shared leading digits highlighted.
+
+    It looks as the rich-text label it replaces (the HTML of ``cancellation_html``: a monospace
+    table with cell padding 1, then a word-wrapped sentence, centred vertically) but draws itself
+    with QPainter: a rich-text QLabel parsed and laid out a new QTextDocument with a table on every
+    slider step, ~2 ms of the 5 ms a step may take (measured). ``text()`` is that HTML.
+    """
+
+    PAD = 1  # the table's cellpadding
+    HIGHLIGHT_BACKGROUND = QColor("#ffd5d5")
+    HIGHLIGHT_TEXT = QColor("#a00000")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[tuple[str, str, int], ...] = ()
+        self._sentence = ""
+        self._fonts: tuple[QFont, QFontMetricsF] | None = None
+        self._captions: dict[str, tuple[QStaticText, float]] = {}
+
+    def text(self) -> str:
+        return parts_html(self._rows, self._sentence) if self._rows or self._sentence else ""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        raise TypeError("CancellationLabel shows parts: use show_parts(rows, sentence)")
+
+    def clear(self) -> None:
+        self.show_parts((), "")
+
+    def show_parts(self, rows: tuple[tuple[str, str, int], ...], sentence: str) -> None:
+        if (rows, sentence) == (self._rows, self._sentence):
+            return
+        self._rows, self._sentence = rows, sentence
+        self.setAccessibleName(" ".join([*(f"{caption} {digits}" for caption, digits, _n in rows), sentence]))
+        self.update()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.FontChange:
+            self._fonts = None
+            self._captions.clear()
+        super().changeEvent(event)
+
+    def _layout_fonts(self) -> tuple[QFont, QFontMetricsF]:
+        """The table's font (the HTML's font-family: monospace resolves the same) and its metrics."""
+        if self._fonts is None:
+            mono = QFont(self.font())
+            mono.setFamily("monospace")
+            self._fonts = mono, QFontMetricsF(mono)
+        return self._fonts
+
+    def _caption(self, caption: str, mono: QFont, metrics: QFontMetricsF) -> tuple[QStaticText, float]:
+        """A caption with the cell's no-break space, laid out once, and its width."""
+        if caption not in self._captions:
+            text = QStaticText(caption + "\u00a0")
+            text.setTextFormat(Qt.PlainText)
+            text.prepare(QTransform(), mono)
+            self._captions[caption] = text, metrics.horizontalAdvance(caption + "\u00a0")
+        return self._captions[caption]
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
+        if not self._rows and not self._sentence:
+            return
+        pad = self.PAD
+        mono, mono_metrics = self._layout_fonts()
+        row_height = mono_metrics.height()
+        captions = [self._caption(caption, mono, mono_metrics) for caption, _d, _n in self._rows]
+        caption_width = math.ceil(max((width for _text, width in captions), default=0.0))
+        table_height = len(self._rows) * (row_height + 2 * pad)
+        area = self.contentsRect()
+        sentence = QStaticText(self._sentence)  # laid out as QLabel's word wrap lays it out (tested)
+        sentence.setTextFormat(Qt.PlainText)
+        sentence.setTextWidth(area.width())
+        sentence.prepare(QTransform(), self.font())
+        height = table_height + (sentence.size().height() if self._sentence else 0.0)
+        painter = QPainter(self)
+        painter.translate(QPointF(area.topLeft()))
+        painter.translate(0, max((area.height() - height) / 2, 0.0))  # AlignVCenter, as QLabel
+        text_color = self.palette().color(self.foregroundRole())
+        painter.setFont(mono)
+        digits_x = caption_width + 3 * pad
+        for row, (caption, (_caption, digits, highlighted)) in enumerate(zip(captions, self._rows, strict=True)):
+            top = pad + row * (row_height + 2 * pad)
+            baseline = top + mono_metrics.ascent()
+            painter.setPen(text_color)
+            painter.drawStaticText(QPointF(pad, top), caption[0])
+            x = digits_x
+            if highlighted:
+                head = digits[:highlighted]
+                head_width = mono_metrics.horizontalAdvance(head)
+                # QTextDocument rounds a background's width up to whole pixels
+                painter.fillRect(QRectF(x, top, math.ceil(head_width), row_height), self.HIGHLIGHT_BACKGROUND)
+                painter.setPen(self.HIGHLIGHT_TEXT)
+                painter.drawText(QPointF(x, baseline), head)
+                painter.setPen(text_color)
+                x += head_width
+            painter.drawText(QPointF(x, baseline), digits[highlighted:])
+        if self._sentence:
+            painter.setFont(self.font())
+            painter.setPen(text_color)
+            painter.drawStaticText(QPointF(0, table_height), sentence)
+        painter.end()
+
+
+def _highlight_length(text: str, shared: int) -> int:
+    """How many characters of a %.16e text hold its first ``shared`` significant digits (0: none)."""
     count = 0
     for i, ch in enumerate(text):
         if ch.isdigit() and count < shared:
             count += 1
             if count == shared:
-                return ('<span style="background:#ffd5d5;color:#a00000">' + html.escape(text[: i + 1])
-                        + "</span>" + html.escape(text[i + 1:]))
-    return html.escape(text)
+                return i + 1
+    return 0
+
+
+def cancellation_parts(report: SecantReport, names: dict) -> tuple[tuple[tuple[str, str, int], ...], str]:
+    """The inspector's rows (caption, digits, highlighted characters) and its sentence."""
+    c = shared_leading_digits(report.f_a, report.f_a_delta)
+    kept = max(0.0, 16.0 - c.digits_lost)
+    rows = tuple((names[key][1], text, _highlight_length(text, c.shared))
+                 for key, text in (("f_a", c.f_a_text), ("f_a_delta", c.f_a_delta_text)))
+    sentence = (f"{c.shared} leading digits shared: the difference keeps ≈ {kept:.0f} of ~16 "
+                f"significant digits ({c.digits_lost:.1f} lost)")
+    return rows, sentence
+
+
+def parts_html(rows: tuple[tuple[str, str, int], ...], sentence: str) -> str:
+    """The inspector as HTML: the monospace table of ``rows`` and the sentence under it."""
+    cells = "".join(f"<tr><td>{html.escape(caption)}&nbsp;</td><td>{_highlight_span(digits, n)}</td></tr>"
+                    for caption, digits, n in rows)
+    return ('<table cellspacing="0" cellpadding="1" style="font-family: monospace;">'
+            f"{cells}</table><span>{html.escape(sentence)}</span>")
+
+
+def _highlight_span(text: str, n: int) -> str:
+    """``text`` with its first ``n`` characters in a highlight."""
+    if n == 0:
+        return html.escape(text)
+    return ('<span style="background:#ffd5d5;color:#a00000">' + html.escape(text[:n])
+            + "</span>" + html.escape(text[n:]))
 
 
 def cancellation_html(report: SecantReport, names: dict) -> str:
     """f(a) and f(a + Δa) with their shared leading digits highlighted and the digits lost."""
-    c = shared_leading_digits(report.f_a, report.f_a_delta)
-    left = html.escape(names["f_a"][1])
-    right = html.escape(names["f_a_delta"][1])
-    left_digits = _highlight(c.f_a_text, c.shared)
-    right_digits = _highlight(c.f_a_delta_text, c.shared)
-    kept = max(0.0, 16.0 - c.digits_lost)
-    return (
-        '<table cellspacing="0" cellpadding="1" style="font-family: monospace;">'
-        f"<tr><td>{left}&nbsp;</td><td>{left_digits}</td></tr>"
-        f"<tr><td>{right}&nbsp;</td><td>{right_digits}</td></tr></table>"
-        f"<span>{c.shared} leading digits shared: the difference keeps ≈ {kept:.0f} of ~16 "
-        f"significant digits ({c.digits_lost:.1f} lost)</span>"
-    )
+    return parts_html(*cancellation_parts(report, names))
