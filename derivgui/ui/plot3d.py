@@ -3,28 +3,55 @@
 World coordinates are the data scaled into a fixed box, so a surface whose heights run to
 thousands still sits in the same frame as the x and y axes; ``_to_world`` is the one place
 that maps data to the scene.
+
+How it reaches the screen (measured on Mesa llvmpipe, see issue #4): a QOpenGLWidget makes Qt
+compose its whole top-level window through OpenGL on every repaint, so a readout label's new
+text cost a 10-20 ms frame. ``Plot3DView`` is still the ``GLViewWidget`` (named ``plot3d``: it
+is what tests, exports and grabs use), but in the window it sits in a native host widget (so
+only the host is GL-composed, and only when the view itself repaints) and it draws its frames
+into a native child window (``_ScreenWindow``) with its own context, swapped directly: about
+0.4 ms per frame instead of 5-20 ms. The surface, floor, box and labels are drawn into a cached
+framebuffer only when they or the camera change; a point step only draws the overlays on top.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt5.QtCore import QRectF, Qt
-from PyQt5.QtGui import QColor, QFont, QImage, QLinearGradient, QMatrix4x4, QPainter, QVector3D
+from PyQt5.QtCore import QCoreApplication, QEvent, QRect, QRectF, Qt
+from PyQt5.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QLinearGradient,
+    QMatrix4x4,
+    QOpenGLContext,
+    QOpenGLFramebufferObject,
+    QOpenGLPaintDevice,
+    QPainter,
+    QSurface,
+    QVector3D,
+    QWindow,
+)
 from PyQt5.QtWidgets import QHBoxLayout, QWidget
 from pyqtgraph.opengl import shaders
+from pyqtgraph.opengl.GLGraphicsItem import GLGraphicsItem
+from pyqtgraph.opengl.items.GLMeshItem import DirtyFlag
 
 from derivgui.core.geometry import format_number
 from derivgui.core.surface import (
     PointReport,
     SurfaceGrid,
+    SurfaceMesh,
     coolwarm,
-    finite_faces,
     grid_faces,
     slice_along_x,
     slice_along_y,
+    surface_mesh,
     tangent_plane_patch,
 )
 
@@ -86,6 +113,164 @@ def _line(color, width: float = 2.0, mode: str = "lines") -> gl.GLLinePlotItem:
     return item
 
 
+@dataclass
+class _Label:
+    """A text at a scene position (the tick labels and axis titles)."""
+
+    pos: np.ndarray
+    text: str
+    font: QFont
+    color: QColor
+
+
+class _LabelsItem(GLGraphicsItem):
+    """Every tick label and axis title, painted in one QPainter pass over the current framebuffer.
+
+    (pyqtgraph's GLTextItem opens a QPainter on the widget per text: 16 painters a frame, and
+    only usable inside the widget's own paintGL.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: list[_Label] = []
+        self._device: QOpenGLPaintDevice | None = None
+
+    def paint(self) -> None:
+        view = self.view()
+        if not self.labels or view is None:
+            return
+        _x, _y, w, h = (int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT))
+        if w <= 0 or h <= 0:
+            return
+        context = QOpenGLContext.currentContext()
+        if self._device is None or self._device.context() is not context \
+                or (self._device.width(), self._device.height()) != (w, h):
+            self._device = QOpenGLPaintDevice(w, h)  # it paints with the context current when made
+        width, height = max(view.width(), 1), max(view.height(), 1)
+        self._device.setDevicePixelRatio(w / width)
+        to_pixels = QMatrix4x4()
+        to_pixels.viewport(0, height, width, -height)
+        project = to_pixels * self.mvpMatrix()
+        painter = QPainter(self._device)
+        try:
+            painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+            for label in self.labels:
+                painter.setPen(label.color)
+                painter.setFont(label.font)
+                painter.drawText(project.map(QVector3D(*label.pos)).toPointF(), label.text)
+        finally:
+            painter.end()
+
+
+class _SurfaceItem(gl.GLMeshItem):
+    """The surface mesh from ready-made arrays (``surface.SurfaceMesh``): shared vertices drawn by
+    index, normals from the sampled gradient, 8-bit colours. pyqtgraph's own MeshData path
+    would re-index every vertex per face and compute normals on the GUI thread.
+
+    ``opts["meshdata"]`` still holds a MeshData with the vertices and faces, for inspection.
+    """
+
+    def __init__(self) -> None:
+        self._pending = DirtyFlag(0)
+        super().__init__(smooth=True, shader=_SURFACE_SHADER, glOptions="opaque")
+
+    def set_mesh(self, mesh: SurfaceMesh) -> None:
+        self.opts["meshdata"] = gl.MeshData(vertexes=mesh.positions, faces=mesh.faces)
+        self.vertexes, self.normals, self.colors, self.faces = mesh.positions, mesh.normals, mesh.colors, mesh.faces
+        self._pending = DirtyFlag.POSITION | DirtyFlag.NORMAL | DirtyFlag.COLOR | DirtyFlag.FACES
+        self.update()
+
+    def meshDataChanged(self) -> None:
+        super().meshDataChanged()
+        self._pending = DirtyFlag(0)
+
+    def parseMeshData(self) -> DirtyFlag:
+        if self._pending:
+            bits, self._pending = self._pending, DirtyFlag(0)
+            return bits
+        if self.vertexes is None:
+            return super().parseMeshData()
+        return DirtyFlag(0)
+
+
+_RENDER_EVENT = QEvent.Type(QEvent.registerEventType())
+
+
+class _ScreenWindow(QWindow):
+    """The native window a shown ``Plot3DView`` draws into (see the module's docstring).
+
+    It lies exactly over the view; input events go on to the view's own handlers, so the camera
+    is driven as in any GLViewWidget. A frame is one posted event however many items changed.
+    """
+
+    def __init__(self, view: Plot3DView) -> None:
+        super().__init__()
+        self.setSurfaceType(QSurface.OpenGLSurface)
+        self.view = view
+        self.gl_context: QOpenGLContext | None = None
+        self.failed = False
+        self._pending = False
+
+    def request(self) -> None:
+        if not self._pending:
+            self._pending = True
+            QCoreApplication.postEvent(self, QEvent(_RENDER_EVENT))
+
+    def event(self, event) -> bool:
+        if event.type() == _RENDER_EVENT:
+            self._pending = False
+            self.render()
+            return True
+        return super().event(event)
+
+    def exposeEvent(self, _event) -> None:
+        if self.isExposed():
+            self.render()
+
+    def resizeEvent(self, _event) -> None:
+        self.request()
+
+    def render(self) -> None:
+        view = self.view
+        if self.failed or not self.isExposed() or not view.isValid() or view.context() is None:
+            return  # the view's initializeGL asks again once its context exists
+        if self.gl_context is None:
+            context = QOpenGLContext(self)
+            context.setFormat(view.context().format())
+            context.setShareContext(view.context())  # one set of buffers and shader programs
+            if not context.create() or not context.makeCurrent(self) \
+                    or not QOpenGLFramebufferObject.hasOpenGLFramebufferBlit():
+                self.failed = True
+                view.screen_failed()
+                return
+            self.gl_context = context
+            context.aboutToBeDestroyed.connect(view.release_frame_buffers, Qt.DirectConnection)
+        elif not self.gl_context.makeCurrent(self):
+            return
+        ratio = self.devicePixelRatio()
+        view.render_to_screen(int(self.width() * ratio), int(self.height() * ratio))
+        self.gl_context.swapBuffers(self)
+
+    # The view handles the camera controls as if the events had reached it.
+    def mousePressEvent(self, event) -> None:
+        self.view.mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        self.view.mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.view.mouseReleaseEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        self.view.wheelEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        self.view.keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        self.view.keyReleaseEvent(event)
+
+
 class Plot3DView(gl.GLViewWidget):
     """A GLViewWidget that draws a compiled f(x, y) and the overlays at a point."""
 
@@ -105,9 +290,18 @@ class Plot3DView(gl.GLViewWidget):
         self._overlay_visible: dict[str, bool] = {}
         self.gradient_scale = 1.0  # the arrow is ∇f times this (shortened when it would leave the box)
 
-        # Flat shading: pyqtgraph computes smooth (per-vertex) normals in a Python loop, which
-        # froze the window for 0.1-1 s per new surface (measured); face normals are one np.cross.
-        self.surface = gl.GLMeshItem(smooth=False, shader=_SURFACE_SHADER, glOptions="opaque")
+        # The screen window and the cached frame (see the module's docstring); None until the
+        # view is shown in a Surface3DPanel (an export's off-screen view draws itself as before).
+        self._screen: _ScreenWindow | None = None
+        self._screen_container: QWidget | None = None
+        self._rendering_screen = False
+        self._static_version = 0  # bumped whenever a static item (surface, floor, box, labels) changes
+        self._static_key = None
+        self._static_fbo: QOpenGLFramebufferObject | None = None
+        self._frame_fbo: QOpenGLFramebufferObject | None = None
+
+        # Smooth shading from the sampled gradient (``surface.surface_mesh``): no normals computed here.
+        self.surface = _SurfaceItem()
         self.surface.setVisible(False)  # an empty mesh item cannot paint
         self.addItem(self.surface)
         self.floor_grid = gl.GLGridItem(color=(0, 0, 0, 40))
@@ -118,7 +312,10 @@ class Plot3DView(gl.GLViewWidget):
         self.box = _line(COLORS["axis"], 1.0)
         self.box.setGLOptions("translucent")
         self.addItem(self.box)
-        self.tick_labels: list[gl.GLTextItem] = []
+        self.labels_item = _LabelsItem()
+        self.tick_labels = self.labels_item.labels
+        self.addItem(self.labels_item)
+        self._static_items = (self.surface, self.floor_grid, self.box, self.labels_item)
 
         self.marker = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=12, color=COLORS["point"], pxMode=True)
         self.marker.setGLOptions(ON_TOP)
@@ -156,24 +353,24 @@ class Plot3DView(gl.GLViewWidget):
 
     # -- surface -------------------------------------------------------------------------------
 
-    def set_surface(self, value_and_grad, grid: SurfaceGrid) -> None:
-        """Show a sampled surface (from ``surface.sample_surface``) of ``value_and_grad``."""
+    def set_surface(self, value_and_grad, grid: SurfaceGrid, mesh: SurfaceMesh | None = None) -> None:
+        """Show a sampled surface (from ``surface.sample_surface``) of ``value_and_grad``.
+
+        ``mesh`` is ``surface.surface_mesh(grid, HALF_XY, HALF_Z)`` when the caller built it
+        already (off the GUI thread); otherwise it is built here.
+        """
+        if mesh is None or mesh.grid is not grid:
+            mesh = surface_mesh(grid, HALF_XY, HALF_Z)
+        ranges = ((float(grid.x[0]), float(grid.x[-1])), (float(grid.y[0]), float(grid.y[-1])), mesh.z_range)
+        same_frame = ranges == (self.x_range, self.y_range, self.z_range) and self.grid is not None
         self._value_and_grad = value_and_grad
         self.grid = grid
-        self.x_range = (float(grid.x[0]), float(grid.x[-1]))
-        self.y_range = (float(grid.y[0]), float(grid.y[-1]))
-        self.z_range = grid.z_range()
-        nx, ny = grid.z.shape
-        vertices = self._to_world(grid.x[:, None], grid.y[None, :], np.where(np.isfinite(grid.z), grid.z, 0.0))
-        # Heights beyond the robust range are clamped so a pole becomes a flat cap, not a spike.
-        vertices[:, 2] = np.clip(vertices[:, 2], -HALF_Z * 1.15, HALF_Z * 1.15)
-        z0, z1 = self.z_range
-        colors = coolwarm(((grid.z - z0) / (z1 - z0)).ravel())
-        faces = finite_faces(grid_faces(nx, ny), grid.z)
-        self.surface.setMeshData(vertexes=vertices.astype(np.float32), faces=faces,
-                                 vertexColors=colors.astype(np.float32))
-        self.surface.setVisible(len(faces) > 0)
-        self._draw_box_and_ticks()
+        self.x_range, self.y_range, self.z_range = ranges
+        self.surface.set_mesh(mesh)
+        self.surface.setVisible(len(mesh.faces) > 0)
+        self._static_version += 1
+        if not same_frame:  # the same box and ticks (a refinement of the same surface): keep them
+            self._draw_box_and_ticks()
         if self.report is not None:
             self.set_point(self.report, *self._deltas)
 
@@ -185,9 +382,9 @@ class Plot3DView(gl.GLViewWidget):
             segments += [corners[i], corners[(i + 1) % 4]]
         segments += [(-h, h, -z), (-h, h, z)]  # the height axis at the back corner
         self.box.setData(pos=np.array(segments, dtype=float))
-        for item in self.tick_labels:
-            self.removeItem(item)
-        self.tick_labels = []
+        self.tick_labels.clear()
+        self._static_version += 1
+        self.labels_item.update()
         font = QFont()
         font.setPointSize(9)
         title_font = QFont()
@@ -208,10 +405,7 @@ class Plot3DView(gl.GLViewWidget):
         self._add_text((-h - 0.5, h + 0.5, z + 0.6), "f(x, y)", title_font, black)
 
     def _add_text(self, pos, text: str, font: QFont, color: QColor) -> None:
-        # "translucent", not GLTextItem's default "additive": dark text added to white is invisible.
-        item = gl.GLTextItem(pos=np.asarray(pos, float), text=text, font=font, color=color, glOptions="translucent")
-        self.tick_labels.append(item)
-        self.addItem(item)
+        self.tick_labels.append(_Label(np.asarray(pos, float), text, font, color))
 
     # -- the point -----------------------------------------------------------------------------
 
@@ -312,19 +506,141 @@ class Plot3DView(gl.GLViewWidget):
         self.opts["center"] = pg.Vector(0, 0, 0)
         self.setCameraPosition(**CAMERA)
 
+    # -- drawing on screen ---------------------------------------------------------------------
+
+    def attach_screen(self) -> None:
+        """Draw frames into a native child window over the view (Surface3DPanel does this)."""
+        if self._screen is not None:
+            return
+        self._screen = _ScreenWindow(self)
+        container = QWidget.createWindowContainer(self._screen, self)
+        container.setObjectName("plot3dScreen")
+        # Its own X window inside this one: never a reason to make the view or its siblings native.
+        container.setAttribute(Qt.WA_DontCreateNativeAncestors)
+        container.setAttribute(Qt.WA_NativeWindow)
+        container.setGeometry(self.rect())
+        container.setFocusPolicy(Qt.ClickFocus)
+        self._screen_container = container
+
+    def screen_failed(self) -> None:
+        """No context for the screen window: the view draws itself, as a plain GLViewWidget."""
+        if self._screen_container is not None:
+            self._screen_container.hide()
+        super().update()
+
+    def update(self, *args) -> None:
+        """Items and camera changes ask for a frame here: it goes to the screen window when there
+        is one (the widget itself is covered, and repainting it would compose the host)."""
+        screen = getattr(self, "_screen", None)  # GLViewMixin.__init__ calls update() early
+        if not args and screen is not None and not screen.failed:
+            screen.request()
+        else:
+            super().update(*args)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._screen_container is not None:
+            self._screen_container.setGeometry(self.rect())
+
+    def initializeGL(self) -> None:
+        super().initializeGL()
+        if self._screen is not None:
+            self._screen.request()  # it waits for this context, which it shares
+
+    def paintGL(self) -> None:
+        if self._rendering_screen:
+            self._paint_cached_frame()
+        else:
+            super().paintGL()  # the widget's own framebuffer: a grab, or no screen window
+
+    def render_to_screen(self, width: int, height: int) -> None:
+        """One frame into the screen window's current context (``width`` × ``height`` device px)."""
+        self._screen_size = (width, height)
+        self._rendering_screen = True
+        try:
+            self.paintGL()
+        finally:
+            self._rendering_screen = False
+
+    def _camera_key(self) -> tuple:
+        o = self.opts
+        c, q = o["center"], o.get("rotation")
+        rotation = None if q is None else (q.scalar(), q.x(), q.y(), q.z())
+        return (c.x(), c.y(), c.z(), o["distance"], o["fov"], o.get("elevation"), o.get("azimuth"), rotation,
+                tuple(o["bgcolor"]))
+
+    def _paint_cached_frame(self) -> None:
+        """Static items from the cached framebuffer (redrawn only when they or the camera changed),
+        the overlays drawn over a copy of it (colour and depth: the tangent plane is depth-tested
+        against the surface), and the result copied to the window."""
+        w, h = self._screen_size
+        if w <= 0 or h <= 0:
+            return
+        if self._static_fbo is None or self._static_fbo.size().width() != w or self._static_fbo.size().height() != h:
+            self.release_frame_buffers()
+            # (PyQt's default internal format 0 makes an incomplete framebuffer: name RGBA8.)
+            args = (w, h, QOpenGLFramebufferObject.CombinedDepthStencil, GL.GL_TEXTURE_2D, GL.GL_RGBA8)
+            self._static_fbo = QOpenGLFramebufferObject(*args)
+            self._frame_fbo = QOpenGLFramebufferObject(*args)
+            self._static_key = None
+        region = (0, 0, self.width(), self.height())
+        key = (w, h, region, self._camera_key(), self._static_version)
+        if key != self._static_key:
+            self._static_fbo.bind()
+            GL.glViewport(0, 0, w, h)
+            self.setProjection(region, region)
+            self.setModelview()
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            self._draw_items(self._static_items)
+            self._static_key = key
+        rect = QRect(0, 0, w, h)
+        both = GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT
+        QOpenGLFramebufferObject.blitFramebuffer(self._frame_fbo, rect, self._static_fbo, rect, both, GL.GL_NEAREST)
+        self._frame_fbo.bind()
+        GL.glViewport(0, 0, w, h)
+        self.setProjection(region, region)
+        self.setModelview()
+        self._draw_items([item for item in self.items if item not in self._static_items])
+        self._frame_fbo.release()
+        QOpenGLFramebufferObject.blitFramebuffer(None, rect, self._frame_fbo, rect, GL.GL_COLOR_BUFFER_BIT,
+                                                 GL.GL_NEAREST)
+
+    def _draw_items(self, items, parent=None) -> None:
+        """``drawItemTree`` for a subset of the top-level items (children included), in scene order."""
+        for item in sorted(items, key=lambda i: i.depthValue()):
+            if not item.visible():
+                continue
+            if item is parent:
+                try:
+                    item.paint()
+                except Exception:  # as drawItemTree: one broken item must not blank the view
+                    from pyqtgraph import debug
+
+                    debug.printExc()
+                continue
+            self._modelViewStack.append(self.currentModelView() * item.transform())
+            try:
+                self._draw_items([*item.childItems(), item], parent=item)
+            finally:
+                self._modelViewStack.pop()
+
+    def release_frame_buffers(self) -> None:
+        """Drop the cached framebuffers (their context is current, or about to be destroyed)."""
+        self._static_fbo = self._frame_fbo = None
+        self._static_key = None
+
     def render_image(self, width: int, height: int) -> QImage:
         """The view rendered off-screen at exactly ``width`` × ``height`` pixels, labels included.
 
-        GLTextItem paints with a QPainter on the widget, which an off-screen framebuffer does
-        not see, so the labels are hidden while rendering and painted onto the image after.
+        ``renderToArray`` draws tiles of a larger picture, which the labels' QPainter does not
+        follow, so the labels are hidden while rendering and painted onto the image after.
         """
-        for item in self.tick_labels:
-            item.setVisible(False)
+        self.labels_item.setVisible(False)
         try:
             bgra = self.renderToArray((width, height))  # (height, width, 4), BGRA, top row first
         finally:
-            for item in self.tick_labels:
-                item.setVisible(True)
+            self.labels_item.setVisible(True)
         rgba = np.ascontiguousarray(bgra[..., [2, 1, 0, 3]])
         rgba[..., 3] = 255
         image = QImage(rgba.data, width, height, 4 * width, QImage.Format_RGBA8888).copy()
@@ -414,18 +730,39 @@ class ColorBar(QWidget):
 
 
 class Surface3DPanel(QWidget):
-    """The 3D view with its colour bar beside it."""
+    """The 3D view with its colour bar beside it.
+
+    The view sits in a native host widget: a QOpenGLWidget makes Qt compose its native parent
+    window through OpenGL on every repaint, and this way that is the host (repainted only when
+    the view is) rather than the whole main window (repainted for every readout label).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = Plot3DView()
+        self.view.attach_screen()
         self.color_bar = ColorBar()
+        self.host = QWidget()
+        self.host.setObjectName("plot3dHost")
+        host_layout = QHBoxLayout(self.host)
+        host_layout.setContentsMargins(0, 0, 0, 0)
+        host_layout.addWidget(self.view)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.host, 1)
         layout.addWidget(self.color_bar)
 
-    def set_surface(self, value_and_grad, grid: SurfaceGrid) -> None:
-        self.view.set_surface(value_and_grad, grid)
+    def showEvent(self, event) -> None:
+        # Made native only now, inside its window: a native widget without a parent window would
+        # become a top level, and its GL view would lose its context when moved into the window.
+        if not self.host.testAttribute(Qt.WA_NativeWindow):
+            # Otherwise every sibling up the tree would be made native too.
+            QCoreApplication.setAttribute(Qt.AA_DontCreateNativeWidgetSiblings)
+            self.host.setAttribute(Qt.WA_DontCreateNativeAncestors)
+            self.host.setAttribute(Qt.WA_NativeWindow)
+        super().showEvent(event)
+
+    def set_surface(self, value_and_grad, grid: SurfaceGrid, mesh: SurfaceMesh | None = None) -> None:
+        self.view.set_surface(value_and_grad, grid, mesh)
         self.color_bar.set_range(*self.view.z_range)
