@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import Qt, QTimer
-from PyQt5.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QGraphicsItem, QSplitter, QVBoxLayout, QWidget
 
+from derivgui.core.geometry import robust_y_range
 from derivgui.core.surface import PointReport, gradient_along_line, sample_surface, slice_along_x, slice_along_y
 from derivgui.ui.plot2d import Plot2DView
 from derivgui.ui.plot3d import Surface3DPanel
@@ -58,6 +59,17 @@ class SurfacePage(QWidget):
         self.y_range = (-6.0, 6.0)
         self.resolution = 0
         self._slices_framed = False  # the slice plots are framed once per function, then left to the user
+        self._slice_at = (None, None)  # the b and a whose slices the plots show
+        self._gradient_x_range: tuple[float, float] | None = None
+        self._gradient_y_range: tuple[float, float] | None = None
+        self.gradient_line.getPlotItem().getViewBox().disableAutoRange()
+        # What does not move with the point is drawn once and then copied: axes with their grid
+        # lines, legends and titles (and the slices' curves between the steps that change them).
+        for plot in (self.slice_x, self.slice_y, self.gradient_line):
+            _cache_static_items(plot)
+        for plot in (self.slice_x, self.slice_y):
+            for curve in (plot.f_curve, plot.df_curve):
+                curve.curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(IDLE_DELAY_MS)
@@ -70,6 +82,7 @@ class SurfacePage(QWidget):
         self._draw_surface(DRAFT_RESOLUTION)
         self._refine_timer.start()
         self._slices_framed = False
+        self._gradient_y_range = None
 
     def _draw_surface(self, resolution: int) -> None:
         if self._value_and_grad is None:
@@ -83,10 +96,14 @@ class SurfacePage(QWidget):
             return
         self.view.set_point(report, delta_a, delta_b)
         frame = not self._slices_framed
-        self.slice_x.set_function(slice_along_x(self._value_and_grad, report.b),
-                                  x_range=self.x_range if frame else None)
-        self.slice_y.set_function(slice_along_y(self._value_and_grad, report.a),
-                                  x_range=self.y_range if frame else None)
+        # A slice's curve depends on the other coordinate only: a step of a leaves f(x, b) as it is.
+        if frame or self._slice_at[0] != report.b:
+            self.slice_x.set_function(slice_along_x(self._value_and_grad, report.b),
+                                      x_range=self.x_range if frame else None)
+        if frame or self._slice_at[1] != report.a:
+            self.slice_y.set_function(slice_along_y(self._value_and_grad, report.a),
+                                      x_range=self.y_range if frame else None)
+        self._slice_at = (report.b, report.a)
         self._slices_framed = True
         self.slice_x.set_report(report.along_x)
         self.slice_y.set_report(report.along_y)
@@ -95,6 +112,24 @@ class SurfacePage(QWidget):
         gx, gy = gradient_along_line(self._value_and_grad, report.a, report.b, t)
         self.grad_x_curve.setData(t, gx)
         self.grad_y_curve.setData(t, gy)
+        self._fit_gradient_range(half, gx, gy)
+
+    def _fit_gradient_range(self, half: float, gx: np.ndarray, gy: np.ndarray) -> None:
+        """Frame the gradient plot, changing its y range only when the curves leave it or fill
+        less than half of it: steady axes while the point moves (and one repaint per step, where
+        auto-range repainted again for the new range)."""
+        lo, hi = robust_y_range(np.concatenate([gx, gy]))
+        x_range = (-half, half)
+        current = self._gradient_y_range
+        refit = current is None or lo < current[0] or hi > current[1] \
+            or hi - lo < 0.5 * (current[1] - current[0])
+        if refit:
+            pad = 0.15 * (hi - lo)
+            self._gradient_y_range = (lo - pad, hi + pad)
+        if refit or x_range != self._gradient_x_range:
+            self._gradient_x_range = x_range
+            self.gradient_line.getPlotItem().getViewBox().setRange(
+                xRange=x_range, yRange=self._gradient_y_range, padding=0)
 
     def set_overlay_visibility(self, secant: bool, tangent: bool, gradient: bool, slices: bool, plane: bool,
                                guides: bool, f: bool, derivative: bool) -> None:
@@ -105,3 +140,12 @@ class SurfacePage(QWidget):
 
     def stop_timers(self) -> None:
         self._refine_timer.stop()
+
+
+def _cache_static_items(plot: pg.PlotWidget) -> None:
+    item = plot.getPlotItem()
+    for name in ("left", "bottom", "top", "right"):
+        item.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    if item.legend is not None:
+        item.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    item.titleLabel.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
