@@ -16,13 +16,15 @@ framebuffer only when they or the camera change; a point step only draws the ove
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt5.QtCore import QCoreApplication, QEvent, QRect, QRectF, Qt
+from PyQt5.QtCore import QCoreApplication, QEvent, QRect, QRectF, Qt, QTimer
 from PyQt5.QtGui import (
     QColor,
     QFont,
@@ -163,9 +165,9 @@ class _LabelsItem(GLGraphicsItem):
 
 
 class _SurfaceItem(gl.GLMeshItem):
-    """The surface mesh from ready-made arrays (``surface.SurfaceMesh``): shared vertices drawn by
-    index, normals from the sampled gradient, 8-bit colours. pyqtgraph's own MeshData path
-    would re-index every vertex per face and compute normals on the GUI thread.
+    """The surface mesh from ready-made arrays (``surface.SurfaceMesh``, given to ``set_mesh``):
+    shared vertices drawn by index, normals from the sampled gradient, 8-bit colours. pyqtgraph's
+    own MeshData path would re-index every vertex per face and compute normals on the GUI thread.
 
     ``opts["meshdata"]`` still holds a MeshData with the vertices and faces, for inspection.
     """
@@ -185,15 +187,85 @@ class _SurfaceItem(gl.GLMeshItem):
         self._pending = DirtyFlag(0)
 
     def parseMeshData(self) -> DirtyFlag:
-        if self._pending:
-            bits, self._pending = self._pending, DirtyFlag(0)
-            return bits
-        if self.vertexes is None:
-            return super().parseMeshData()
-        return DirtyFlag(0)
+        bits, self._pending = self._pending, DirtyFlag(0)
+        return bits
+
+    def face_count(self) -> int:
+        return 0 if self.faces is None else len(self.faces)
+
+    def paint(self) -> None:
+        self.paint_faces(0, None)
+
+    def paint_faces(self, start: int, stop: int | None) -> None:
+        """Draw faces ``start`` to ``stop`` (all to the end with None): a surface can be drawn in
+        pieces, one per turn of the event loop."""
+        if self.faces is None:
+            return
+        self.setupGLState()
+        if bits := self.parseMeshData():
+            self.upload_vertex_buffers(bits)
+        count = len(self.faces)
+        stop = count if stop is None else min(stop, count)
+        if stop <= start:
+            return
+        es2 = QOpenGLContext.currentContext().hasExtension(b"GL_ARB_ES2_compatibility")
+        shader = self.shader()
+        program = shader.program(es2_compat=es2)
+        located = []
+        for name, vbo, size, kind, normalized in (
+                ("a_position", self.m_vbo_position, 3, GL.GL_FLOAT, False),
+                ("a_normal", self.m_vbo_normal, 3, GL.GL_FLOAT, False),
+                ("a_color", self.m_vbo_color, 4, GL.GL_UNSIGNED_BYTE, True)):
+            loc = GL.glGetAttribLocation(program, name)
+            if loc == -1:
+                continue
+            vbo.bind()
+            GL.glVertexAttribPointer(loc, size, kind, normalized, 0, None)
+            vbo.release()
+            GL.glEnableVertexAttribArray(loc)
+            located.append(loc)
+        mvp = np.array(self.mvpMatrix().data(), dtype=np.float32)
+        normal = np.array(self.modelViewMatrix().normalMatrix().data(), dtype=np.float32)
+        try:
+            with shader:
+                GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, False, mvp)
+                GL.glUniformMatrix3fv(GL.glGetUniformLocation(program, "u_normal"), 1, False, normal)
+                self.m_ibo_faces.bind()
+                GL.glDrawElements(GL.GL_TRIANGLES, 3 * (stop - start), GL.GL_UNSIGNED_INT,
+                                  ctypes.c_void_p(3 * 4 * start))
+                self.m_ibo_faces.release()
+        finally:
+            for loc in located:
+                GL.glDisableVertexAttribArray(loc)
 
 
 _RENDER_EVENT = QEvent.Type(QEvent.registerEventType())
+# A new surface is drawn into the cached frame this many faces per turn of the event loop, so that
+# a 200x200 surface (79,202 faces, ~10 ms of llvmpipe vertex work on the GUI thread) never stalls it.
+FACES_PER_PIECE = 16384
+_malloc_tuned = False
+
+
+def _keep_heap_for_llvmpipe() -> None:
+    """Keep 16 MB of freed memory at the top of the heap (glibc's M_TOP_PAD).
+
+    llvmpipe allocates and frees its per-frame buffers on the drawing thread; with glibc's
+    defaults the heap is trimmed after each frame and the next frame page-faults it back in:
+    measured, a 200x200 surface took 21 ms of GUI-thread time to draw instead of 10-12 ms.
+    """
+    global _malloc_tuned
+    if _malloc_tuned or not sys.platform.startswith("linux"):
+        return
+    _malloc_tuned = True
+    try:
+        renderer = GL.glGetString(GL.GL_RENDERER) or b""
+        if b"llvmpipe" not in renderer and b"softpipe" not in renderer:
+            return
+        libc = ctypes.CDLL(None)
+        m_top_pad = -2
+        libc.mallopt(m_top_pad, 16 << 20)
+    except (OSError, AttributeError, GL.GLError):
+        pass
 
 
 class _ScreenWindow(QWindow):
@@ -210,6 +282,7 @@ class _ScreenWindow(QWindow):
         self.gl_context: QOpenGLContext | None = None
         self.failed = False
         self._pending = False
+        self._present_pending = False
 
     def request(self) -> None:
         if not self._pending:
@@ -245,11 +318,25 @@ class _ScreenWindow(QWindow):
                 return
             self.gl_context = context
             context.aboutToBeDestroyed.connect(view.release_frame_buffers, Qt.DirectConnection)
+            _keep_heap_for_llvmpipe()
         elif not self.gl_context.makeCurrent(self):
             return
         ratio = self.devicePixelRatio()
-        view.render_to_screen(int(self.width() * ratio), int(self.height() * ratio))
-        self.gl_context.swapBuffers(self)
+        if view.render_to_screen(int(self.width() * ratio), int(self.height() * ratio)):
+            # Shown from the next turn of the event loop: the widgets' paints of this step (the
+            # slice plots, the readouts) run meanwhile, while llvmpipe rasterizes the frame.
+            if not self._present_pending:
+                self._present_pending = True
+                QTimer.singleShot(0, self._present)
+        else:  # a new surface is being drawn in pieces: the screen keeps the last frame meanwhile
+            QTimer.singleShot(0, self.request)
+
+    def _present(self) -> None:
+        self._present_pending = False
+        if self.gl_context is None or not self.isExposed() or not self.gl_context.makeCurrent(self):
+            return
+        if self.view.present_frame():
+            self.gl_context.swapBuffers(self)
 
     # The view handles the camera controls as if the events had reached it.
     def mousePressEvent(self, event) -> None:
@@ -298,6 +385,9 @@ class Plot3DView(gl.GLViewWidget):
         self._rendering_screen = False
         self._static_version = 0  # bumped whenever a static item (surface, floor, box, labels) changes
         self._static_key = None
+        self._static_build: tuple | None = None  # (key, next face) while a surface is drawn in pieces
+        self._progressive_version = -1  # a static version that may be drawn in pieces (a new surface)
+        self._frame_ready = True
         self._static_fbo: QOpenGLFramebufferObject | None = None
         self._frame_fbo: QOpenGLFramebufferObject | None = None
 
@@ -372,6 +462,7 @@ class Plot3DView(gl.GLViewWidget):
         self._static_version += 1
         if not same_frame:  # the same box and ticks (a refinement of the same surface): keep them
             self._draw_box_and_ticks()
+        self._progressive_version = self._static_version
         if self.report is not None:
             self.set_point(self.report, *self._deltas)
 
@@ -559,14 +650,19 @@ class Plot3DView(gl.GLViewWidget):
         else:
             super().paintGL()  # the widget's own framebuffer: a grab, or no screen window
 
-    def render_to_screen(self, width: int, height: int) -> None:
-        """One frame into the screen window's current context (``width`` × ``height`` device px)."""
+    def render_to_screen(self, width: int, height: int) -> bool:
+        """One frame into the screen window's current context (``width`` × ``height`` device px).
+
+        False when it drew a piece of a new surface only and the frame is not ready to show.
+        """
         self._screen_size = (width, height)
+        self._frame_ready = True
         self._rendering_screen = True
         try:
             self.paintGL()
         finally:
             self._rendering_screen = False
+        return self._frame_ready
 
     def _camera_key(self) -> tuple:
         o = self.opts
@@ -591,15 +687,9 @@ class Plot3DView(gl.GLViewWidget):
             self._static_key = None
         region = (0, 0, self.width(), self.height())
         key = (w, h, region, self._camera_key(), self._static_version)
-        if key != self._static_key:
-            self._static_fbo.bind()
-            GL.glViewport(0, 0, w, h)
-            self.setProjection(region, region)
-            self.setModelview()
-            GL.glClearColor(*self.opts["bgcolor"])
-            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
-            self._draw_items(self._static_items)
-            self._static_key = key
+        if key != self._static_key and not self._draw_static(key, region):
+            self._frame_ready = False
+            return
         rect = QRect(0, 0, w, h)
         # Depth with stencil: the packed depth-stencil buffer is then copied as it is (0.1 ms on
         # llvmpipe; depth alone takes a shader pass, 1.7 ms).
@@ -612,8 +702,55 @@ class Plot3DView(gl.GLViewWidget):
         self.setModelview()
         self._draw_items([item for item in self.items if item not in self._static_items])
         self._frame_fbo.release()
-        QOpenGLFramebufferObject.blitFramebuffer(None, rect, self._frame_fbo, rect, GL.GL_COLOR_BUFFER_BIT,
-                                                 GL.GL_NEAREST)
+        GL.glFlush()  # llvmpipe draws the overlays on its own threads while the GUI thread goes on
+
+    def present_frame(self) -> bool:
+        """Copy the last frame drawn by ``render_to_screen`` to the window's back buffer."""
+        frame = self._frame_fbo
+        if frame is None or self._static_key is None:
+            return False
+        rect = QRect(0, 0, frame.width(), frame.height())
+        QOpenGLFramebufferObject.blitFramebuffer(None, rect, frame, rect, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        return True
+
+    def _draw_static(self, key: tuple, region: tuple) -> bool:
+        """Draw the static items into the cached frame; True once it is complete.
+
+        A new surface seen by an unchanged camera is drawn ``FACES_PER_PIECE`` faces per call
+        (the screen shows the previous frame meanwhile); anything else (the camera moved, the
+        size changed, a frame is needed before the last piece) is finished at once.
+        """
+        w, h = key[0], key[1]
+        old = self._static_key
+        build = self._static_build
+        in_pieces = (self._static_version == self._progressive_version and old is not None
+                     and old[:-1] == key[:-1])
+        self._static_fbo.bind()
+        GL.glViewport(0, 0, w, h)
+        self.setProjection(region, region)
+        self.setModelview()
+        if build is None or build[0] != key:
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            build = (key, 0)
+        start = build[1]
+        total = self.surface.face_count() if self.surface.visible() else 0
+        stop = min(start + FACES_PER_PIECE, total) if in_pieces else total
+        if stop > start:
+            self._modelViewStack.append(self.currentModelView() * self.surface.transform())
+            try:
+                self.surface.paint_faces(start, stop)
+            finally:
+                self._modelViewStack.pop()
+        if stop < total:
+            GL.glFlush()  # llvmpipe rasterizes this piece on its own threads meanwhile
+            self._static_fbo.release()
+            self._static_build = (key, stop)
+            return False
+        self._draw_items([item for item in self._static_items if item is not self.surface])
+        self._static_build = None
+        self._static_key = key
+        return True
 
     def _draw_items(self, items, parent=None) -> None:
         """``drawItemTree`` for a subset of the top-level items (children included), in scene order."""
@@ -637,7 +774,7 @@ class Plot3DView(gl.GLViewWidget):
     def release_frame_buffers(self) -> None:
         """Drop the cached framebuffers (their context is current, or about to be destroyed)."""
         self._static_fbo = self._frame_fbo = None
-        self._static_key = None
+        self._static_key = self._static_build = None
 
     def render_image(self, width: int, height: int) -> QImage:
         """The view rendered off-screen at exactly ``width`` × ``height`` pixels, labels included.
