@@ -5,13 +5,14 @@ thousands still sits in the same frame as the x and y axes; ``_to_world`` is the
 that maps data to the scene.
 
 How it reaches the screen (measured on Mesa llvmpipe, see issue #4): a QOpenGLWidget makes Qt
-compose its whole top-level window through OpenGL on every repaint, so a readout label's new
-text cost a 10-20 ms frame. ``Plot3DView`` is still the ``GLViewWidget`` (named ``plot3d``: it
-is what tests, exports and grabs use), but in the window it sits in a native host widget (so
-only the host is GL-composed, and only when the view itself repaints) and it draws its frames
-into a native child window (``_ScreenWindow``) with its own context, swapped directly: about
-0.4 ms per frame instead of 5-20 ms. The surface, floor, box and labels are drawn into a cached
-framebuffer only when they or the camera change; a point step only draws the overlays on top.
+compose its native parent window through OpenGL on every repaint, so in the main window a readout
+label's new text cost a 10-20 ms frame. ``Plot3DView`` is still the ``GLViewWidget`` named
+``plot3d`` (what tests, exports and grabs use), but in the window it sits in a native host widget
+(so only the host could be GL-composed, and only when the view itself repaints) and it never
+repaints itself for a new frame: it draws the frame off-screen with its own context, reads it back
+(0.3 ms) and a native raster child (``_Display``) lying over it draws the image. The surface,
+floor, box and labels are drawn into a cached framebuffer only when they or the camera change; a
+point step only draws the overlays over a copy of it.
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ from PyQt5.QtGui import (
     QOpenGLFramebufferObject,
     QOpenGLPaintDevice,
     QPainter,
-    QSurface,
     QVector3D,
-    QWindow,
 )
 from PyQt5.QtWidgets import QHBoxLayout, QWidget
 from pyqtgraph.opengl import shaders
@@ -152,7 +151,9 @@ class _LabelsItem(GLGraphicsItem):
         self._device.setDevicePixelRatio(w / width)
         to_pixels = QMatrix4x4()
         to_pixels.viewport(0, height, width, -height)
-        project = to_pixels * self.mvpMatrix()
+        flipped = bool(getattr(view, "_flip_y", False))
+        project = to_pixels * (_FLIP_Y * self.mvpMatrix() if flipped else self.mvpMatrix())
+        self._device.setPaintFlipped(flipped)
         painter = QPainter(self._device)
         try:
             painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
@@ -268,77 +269,39 @@ def _keep_heap_for_llvmpipe() -> None:
         pass
 
 
-class _ScreenWindow(QWindow):
-    """The native window a shown ``Plot3DView`` draws into (see the module's docstring).
+_FLIP_Y = QMatrix4x4(1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1)
 
-    It lies exactly over the view; input events go on to the view's own handlers, so the camera
-    is driven as in any GLViewWidget. A frame is one posted event however many items changed.
+
+class _Display(QWidget):
+    """The picture of a shown ``Plot3DView``: the frames it renders off-screen, read back and
+    drawn as an image by this native (raster) child widget lying over it.
+
+    Being native, its repaint is flushed to its own X window: it never makes Qt compose the GL
+    view's host (which a repaint of the view itself would, through llvmpipe). Mouse and wheel
+    events go on to the view's own handlers, so the camera is driven as in any GLViewWidget.
     """
 
     def __init__(self, view: Plot3DView) -> None:
-        super().__init__()
-        self.setSurfaceType(QSurface.OpenGLSurface)
+        super().__init__(view)
+        self.setObjectName("plot3dDisplay")
         self.view = view
-        self.gl_context: QOpenGLContext | None = None
-        self.failed = False
-        self._pending = False
-        self._present_pending = False
+        self.image: QImage | None = None
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WA_NoSystemBackground)
+        self.setAttribute(Qt.WA_DontCreateNativeAncestors)  # never a reason to make the view native
+        self.setAttribute(Qt.WA_NativeWindow)
+        self.setFocusPolicy(Qt.ClickFocus)
+        self.setFocusProxy(view)  # arrow keys orbit the camera
+        self.setGeometry(view.rect())
 
-    def request(self) -> None:
-        if not self._pending:
-            self._pending = True
-            QCoreApplication.postEvent(self, QEvent(_RENDER_EVENT))
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        if self.image is None:
+            painter.fillRect(self.rect(), QColor.fromRgbF(*self.view.opts["bgcolor"]))
+        else:
+            painter.drawImage(0, 0, self.image)
+        painter.end()
 
-    def event(self, event) -> bool:
-        if event.type() == _RENDER_EVENT:
-            self._pending = False
-            self.render()
-            return True
-        return super().event(event)
-
-    def exposeEvent(self, _event) -> None:
-        if self.isExposed():
-            self.render()
-
-    def resizeEvent(self, _event) -> None:
-        self.request()
-
-    def render(self) -> None:
-        view = self.view
-        if self.failed or not self.isExposed() or not view.isValid() or view.context() is None:
-            return  # the view's initializeGL asks again once its context exists
-        if self.gl_context is None:
-            context = QOpenGLContext(self)
-            context.setFormat(view.context().format())
-            context.setShareContext(view.context())  # one set of buffers and shader programs
-            if not context.create() or not context.makeCurrent(self) \
-                    or not QOpenGLFramebufferObject.hasOpenGLFramebufferBlit():
-                self.failed = True
-                view.screen_failed()
-                return
-            self.gl_context = context
-            context.aboutToBeDestroyed.connect(view.release_frame_buffers, Qt.DirectConnection)
-            _keep_heap_for_llvmpipe()
-        elif not self.gl_context.makeCurrent(self):
-            return
-        ratio = self.devicePixelRatio()
-        if view.render_to_screen(int(self.width() * ratio), int(self.height() * ratio)):
-            # Shown from the next turn of the event loop: the widgets' paints of this step (the
-            # slice plots, the readouts) run meanwhile, while llvmpipe rasterizes the frame.
-            if not self._present_pending:
-                self._present_pending = True
-                QTimer.singleShot(0, self._present)
-        else:  # a new surface is being drawn in pieces: the screen keeps the last frame meanwhile
-            QTimer.singleShot(0, self.request)
-
-    def _present(self) -> None:
-        self._present_pending = False
-        if self.gl_context is None or not self.isExposed() or not self.gl_context.makeCurrent(self):
-            return
-        if self.view.present_frame():
-            self.gl_context.swapBuffers(self)
-
-    # The view handles the camera controls as if the events had reached it.
     def mousePressEvent(self, event) -> None:
         self.view.mousePressEvent(event)
 
@@ -350,12 +313,6 @@ class _ScreenWindow(QWindow):
 
     def wheelEvent(self, event) -> None:
         self.view.wheelEvent(event)
-
-    def keyPressEvent(self, event) -> None:
-        self.view.keyPressEvent(event)
-
-    def keyReleaseEvent(self, event) -> None:
-        self.view.keyReleaseEvent(event)
 
 
 class Plot3DView(gl.GLViewWidget):
@@ -380,9 +337,14 @@ class Plot3DView(gl.GLViewWidget):
 
         # The screen window and the cached frame (see the module's docstring); None until the
         # view is shown in a Surface3DPanel (an export's off-screen view draws itself as before).
-        self._screen: _ScreenWindow | None = None
-        self._screen_container: QWidget | None = None
-        self._rendering_screen = False
+        self._display: _Display | None = None
+        self._frame_requested = False
+        self._present_pending = False
+        self._rendering_offscreen = False
+        self._covered_repaint = False
+        self._flip_y = False  # the off-screen frame is drawn upside down (see _begin_flipped)
+        self._frame_size = (0, 0)
+        self._pixels: list[np.ndarray] = []
         self._static_version = 0  # bumped whenever a static item (surface, floor, box, labels) changes
         self._static_key = None
         self._static_build: tuple | None = None  # (key, next face) while a surface is drawn in pieces
@@ -605,63 +567,114 @@ class Plot3DView(gl.GLViewWidget):
 
     # -- drawing on screen ---------------------------------------------------------------------
 
-    def attach_screen(self) -> None:
-        """Draw frames into a native child window over the view (Surface3DPanel does this)."""
-        if self._screen is not None:
-            return
-        self._screen = _ScreenWindow(self)
-        container = QWidget.createWindowContainer(self._screen, self)
-        container.setObjectName("plot3dScreen")
-        # Its own X window inside this one: never a reason to make the view or its siblings native.
-        container.setAttribute(Qt.WA_DontCreateNativeAncestors)
-        container.setAttribute(Qt.WA_NativeWindow)
-        container.setGeometry(self.rect())
-        container.setFocusPolicy(Qt.ClickFocus)
-        self._screen_container = container
-
-    def screen_failed(self) -> None:
-        """No context for the screen window: the view draws itself, as a plain GLViewWidget."""
-        if self._screen_container is not None:
-            self._screen_container.hide()
-        super().update()
+    def attach_display(self) -> None:
+        """Show frames through a native raster child (Surface3DPanel does this; see the module's
+        docstring). Without it the view draws itself, as any GLViewWidget."""
+        if self._display is None:
+            self._display = _Display(self)
 
     def update(self, *args) -> None:
-        """Items and camera changes ask for a frame here: it goes to the screen window when there
-        is one (the widget itself is covered, and repainting it would compose the host)."""
-        screen = getattr(self, "_screen", None)  # GLViewMixin.__init__ calls update() early
-        if not args and screen is not None and not screen.failed:
-            screen.request()
+        """Items and camera changes ask for a frame here: one posted event however many changed.
+
+        With a display, the frame is drawn off-screen and shown by the display; the widget
+        itself is covered, and repainting it would compose its native host through OpenGL.
+        """
+        if not args and getattr(self, "_display", None) is not None:  # (GLViewMixin.__init__ calls it early)
+            if not self._frame_requested:
+                self._frame_requested = True
+                QCoreApplication.postEvent(self, QEvent(_RENDER_EVENT))
         else:
             super().update(*args)
 
+    def event(self, event) -> bool:
+        if event.type() == _RENDER_EVENT:
+            self._frame_requested = False
+            self._render_frame()
+            return True
+        return super().event(event)
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self._screen_container is not None:
-            self._screen_container.setGeometry(self.rect())
+        if self._display is not None:
+            self._display.setGeometry(self.rect())
+            self.update()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._display is not None:
+            self.update()
 
     def initializeGL(self) -> None:
         super().initializeGL()
-        if self._screen is not None:
-            self._screen.request()  # it waits for this context, which it shares
+        if self._display is not None:
+            self.update()  # a frame asked for before the context existed
+
+    def paintEvent(self, event) -> None:
+        # Qt repaints the widget itself (shown, resized): under the display, a clear will do.
+        self._covered_repaint = self._display is not None
+        try:
+            super().paintEvent(event)
+        finally:
+            self._covered_repaint = False
 
     def paintGL(self) -> None:
-        if self._rendering_screen:
+        if self._rendering_offscreen:
             self._paint_cached_frame()
+        elif self._covered_repaint:
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
         else:
-            super().paintGL()  # the widget's own framebuffer: a grab, or no screen window
+            super().paintGL()  # the widget's own framebuffer: a grab, or no display
 
-    def render_to_screen(self, width: int, height: int) -> bool:
-        """One frame into the screen window's current context (``width`` × ``height`` device px).
+    def _render_frame(self) -> None:
+        if not self.isVisible() or not self.isValid() or self.width() <= 0 or self.height() <= 0:
+            return  # showEvent and initializeGL ask again
+        self.makeCurrent()
+        _keep_heap_for_llvmpipe()
+        ratio = self.devicePixelRatioF()
+        ready = self.render_offscreen(round(self.width() * ratio), round(self.height() * ratio))
+        self.doneCurrent()
+        if not ready:  # a new surface is being drawn in pieces: the display keeps the last frame
+            QTimer.singleShot(0, self.update)
+        elif not self._present_pending:
+            # Shown from the next turn of the event loop: the widgets' paints of this step (the
+            # slice plots, the readouts) run meanwhile, while llvmpipe rasterizes the frame.
+            self._present_pending = True
+            QTimer.singleShot(0, self._present)
 
-        False when it drew a piece of a new surface only and the frame is not ready to show.
+    def _present(self) -> None:
+        self._present_pending = False
+        frame, display = self._frame_fbo, self._display
+        if frame is None or display is None or self._static_key is None or not self.isValid():
+            return
+        w, h = frame.width(), frame.height()
+        # Two buffers: the display's image keeps pointing at the one it shows.
+        self._pixels = self._pixels[::-1] if len(self._pixels) == 2 else []
+        if not self._pixels or self._pixels[0].shape != (h, w, 4):
+            self._pixels = [np.empty((h, w, 4), np.uint8), np.empty((h, w, 4), np.uint8)]
+        pixels = self._pixels[0]
+        self.makeCurrent()
+        frame.bind()
+        # The frame is drawn upside down (see _paint_cached_frame): rows come back top row first.
+        GL.glReadPixels(0, 0, w, h, GL.GL_BGRA, GL.GL_UNSIGNED_BYTE, pixels)
+        frame.release()
+        self.doneCurrent()
+        image = QImage(pixels.data, w, h, 4 * w, QImage.Format_RGB32)
+        image.setDevicePixelRatio(w / max(self.width(), 1))
+        display.image = image
+        display.repaint()
+
+    def render_offscreen(self, width: int, height: int) -> bool:
+        """Draw one frame into the cached framebuffers (``width`` × ``height`` device px), the
+        context current. False when only a piece of a new surface was drawn: not ready to show.
         """
-        self._screen_size = (width, height)
+        self._frame_size = (width, height)
         self._frame_ready = True
-        self._rendering_screen = True
+        self._rendering_offscreen = True
         try:
             self.paintGL()
         finally:
-            self._rendering_screen = False
+            self._rendering_offscreen = False
         return self._frame_ready
 
     def _camera_key(self) -> tuple:
@@ -675,7 +688,7 @@ class Plot3DView(gl.GLViewWidget):
         """Static items from the cached framebuffer (redrawn only when they or the camera changed),
         the overlays drawn over a copy of it (colour and depth: the tangent plane is depth-tested
         against the surface), and the result copied to the window."""
-        w, h = self._screen_size
+        w, h = self._frame_size
         if w <= 0 or h <= 0:
             return
         if self._static_fbo is None or self._static_fbo.size().width() != w or self._static_fbo.size().height() != h:
@@ -697,21 +710,22 @@ class Plot3DView(gl.GLViewWidget):
         QOpenGLFramebufferObject.blitFramebuffer(self._frame_fbo, rect, self._static_fbo, rect, everything,
                                                  GL.GL_NEAREST)
         self._frame_fbo.bind()
-        GL.glViewport(0, 0, w, h)
-        self.setProjection(region, region)
-        self.setModelview()
-        self._draw_items([item for item in self.items if item not in self._static_items])
+        self._begin_flipped(w, h, region)
+        try:
+            self._draw_items([item for item in self.items if item not in self._static_items])
+        finally:
+            self._flip_y = False
         self._frame_fbo.release()
         GL.glFlush()  # llvmpipe draws the overlays on its own threads while the GUI thread goes on
 
-    def present_frame(self) -> bool:
-        """Copy the last frame drawn by ``render_to_screen`` to the window's back buffer."""
-        frame = self._frame_fbo
-        if frame is None or self._static_key is None:
-            return False
-        rect = QRect(0, 0, frame.width(), frame.height())
-        QOpenGLFramebufferObject.blitFramebuffer(None, rect, frame, rect, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
-        return True
+    def _begin_flipped(self, w: int, h: int, region: tuple) -> None:
+        """Viewport and matrices for the off-screen frame, upside down: GL's rows run bottom to
+        top, and the read-back image then comes out top row first, ready to draw."""
+        GL.glViewport(0, 0, w, h)
+        self.setProjection(region, region)
+        self._projectionStack[-1] = _FLIP_Y * self._projectionStack[-1]
+        self.setModelview()
+        self._flip_y = True
 
     def _draw_static(self, key: tuple, region: tuple) -> bool:
         """Draw the static items into the cached frame; True once it is complete.
@@ -726,9 +740,13 @@ class Plot3DView(gl.GLViewWidget):
         in_pieces = (self._static_version == self._progressive_version and old is not None
                      and old[:-1] == key[:-1])
         self._static_fbo.bind()
-        GL.glViewport(0, 0, w, h)
-        self.setProjection(region, region)
-        self.setModelview()
+        self._begin_flipped(w, h, region)
+        try:
+            return self._draw_static_items(key, build, in_pieces)
+        finally:
+            self._flip_y = False
+
+    def _draw_static_items(self, key: tuple, build: tuple | None, in_pieces: bool) -> bool:
         if build is None or build[0] != key:
             GL.glClearColor(*self.opts["bgcolor"])
             GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
@@ -886,7 +904,7 @@ class Surface3DPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = Plot3DView()
-        self.view.attach_screen()
+        self.view.attach_display()
         self.color_bar = ColorBar()
         self.host = QWidget()
         self.host.setObjectName("plot3dHost")
