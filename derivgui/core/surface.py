@@ -40,10 +40,25 @@ class SurfaceGrid:
         return robust_range(self.z, (1, 99), 100)
 
 
-def sample_surface(value_and_grad, x_range, y_range, nx: int, ny: int) -> SurfaceGrid:
+def sample_surface(value_and_grad, x_range, y_range, nx: int, ny: int, rows_per_call: int | None = None,
+                   cancelled=None) -> SurfaceGrid | None:
+    """f and its gradient on an nx × ny grid.
+
+    ``rows_per_call`` evaluates that many rows of x at a time: off the GUI thread, a compiled
+    function (one lock per kernel) is then never held for long by the sampling, and
+    ``cancelled()`` is asked between calls (None is returned when it says so).
+    """
     x = np.linspace(*x_range, nx)
     y = np.linspace(*y_range, ny)
-    z, (dzdx, dzdy) = value_and_grad(x[:, None], y[None, :])
+    if rows_per_call is None or rows_per_call >= nx:
+        z, (dzdx, dzdy) = value_and_grad(x[:, None], y[None, :])
+        return SurfaceGrid(x, y, z, dzdx, dzdy)
+    z, dzdx, dzdy = (np.empty((nx, ny)) for _ in range(3))
+    for start in range(0, nx, rows_per_call):
+        if cancelled is not None and cancelled():
+            return None
+        rows = slice(start, start + rows_per_call)
+        z[rows], (dzdx[rows], dzdy[rows]) = value_and_grad(x[rows, None], y[None, :])
     return SurfaceGrid(x, y, z, dzdx, dzdy)
 
 

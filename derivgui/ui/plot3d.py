@@ -398,11 +398,13 @@ class Plot3DView(gl.GLViewWidget):
     def _to_world(self, x, y, z) -> np.ndarray:
         """Data (x, y, z) → scene coordinates, as an (n, 3) array."""
         (x0, x1), (y0, y1), (z0, z1) = self.x_range, self.y_range, self.z_range
-        wx = (np.asarray(x, float) - x0) / (x1 - x0) * 2 * HALF_XY - HALF_XY
-        wy = (np.asarray(y, float) - y0) / (y1 - y0) * 2 * HALF_XY - HALF_XY
-        wz = (np.asarray(z, float) - z0) / (z1 - z0) * 2 * HALF_Z - HALF_Z
-        wx, wy, wz = np.broadcast_arrays(wx, wy, wz)
-        return np.stack([wx.ravel(), wy.ravel(), wz.ravel()], axis=1)
+        x, y, z = np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)
+        shape = x.shape if x.shape == y.shape == z.shape else np.broadcast_shapes(x.shape, y.shape, z.shape)
+        out = np.empty(shape + (3,))
+        out[..., 0] = (x - x0) * (2 * HALF_XY / (x1 - x0)) - HALF_XY
+        out[..., 1] = (y - y0) * (2 * HALF_XY / (y1 - y0)) - HALF_XY
+        out[..., 2] = (z - z0) * (2 * HALF_Z / (z1 - z0)) - HALF_Z
+        return out.reshape(-1, 3)
 
     # -- surface -------------------------------------------------------------------------------
 
