@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
-from PyQt5.QtGui import QIcon, QKeySequence
+from PyQt5.QtGui import QFontMetrics, QIcon, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QDockWidget,
@@ -94,6 +94,12 @@ class MainWindow(QMainWindow):
         self.gradient_norm = QLabel("—")
         self.gradient_norm.setObjectName("gradientNormLabel")
         self.gradient_norm.setToolTip("the length of the gradient ∇f(a, b) = (∂f/∂x, ∂f/∂y)")
+        # A fixed size (as the readouts have) keeps its new text on every 3D step from
+        # invalidating the side panel's layout: a relayout and a whole-panel repaint per step.
+        metrics = QFontMetrics(self.gradient_norm.font())
+        self.gradient_norm.setFixedSize(
+            metrics.horizontalAdvance("|∇f(a, b)| = −8.88888888888e−888  (arrow drawn ×8.88)") + 8,
+            metrics.height() + 4)
         controls = QGroupBox("Point and step")
         controls_layout = QVBoxLayout(controls)
         for widget in (self.point, self.step, self.point_y, self.step_y):
