@@ -110,6 +110,11 @@ def surface_mesh(grid: SurfaceGrid, half_xy: float, half_z: float, clamp: float 
     Heights beyond the robust range are clamped to ``clamp`` × half_z, so a pole becomes a flat
     cap rather than a spike. Normals come from the sampled gradient (smooth shading at no cost).
     """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return _surface_mesh(grid, half_xy, half_z, clamp)
+
+
+def _surface_mesh(grid: SurfaceGrid, half_xy: float, half_z: float, clamp: float) -> SurfaceMesh:
     x, y, z = grid.x, grid.y, grid.z
     z_lo, z_hi = grid.z_range()
     sx = 2 * half_xy / (x[-1] - x[0])
@@ -173,10 +178,8 @@ _COOLWARM_LUT = np.round(coolwarm(np.linspace(0.0, 1.0, _COOLWARM_LUT_SIZE)) * 2
 
 def coolwarm_rgba8(t: np.ndarray) -> np.ndarray:
     """``coolwarm`` as 8-bit RGBA through a 1024-entry table (what a GL vertex colour needs)."""
-    t = np.asarray(t, dtype=float)
-    index = np.nan_to_num(t, nan=0.5) * (_COOLWARM_LUT_SIZE - 1)
-    np.clip(index, 0, _COOLWARM_LUT_SIZE - 1, out=index)
-    return _COOLWARM_LUT[(index + 0.5).astype(np.intp)]
+    t = np.clip(np.nan_to_num(np.asarray(t, dtype=float), nan=0.5, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    return _COOLWARM_LUT[(t * (_COOLWARM_LUT_SIZE - 1) + 0.5).astype(np.intp)]
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,10 @@ def slice_along_y(value_and_grad, a: float):
 
 
 def point_report(value_and_grad, a: float, b: float, delta_a: float, delta_b: float) -> PointReport:
-    along_x = secant_report(slice_along_x(value_and_grad, b), a, delta_a)
-    along_y = secant_report(slice_along_y(value_and_grad, a), b, delta_b)
+    """Both slices' secant reports from one evaluation at (a, b), (a + Δa, b) and (a, b + Δb)."""
+    values, (gx, gy) = value_and_grad(np.array([a, a + delta_a, a]), np.array([b, b, b + delta_b]))
+    along_x = secant_report(lambda _x: (values[:2], (gx[:2],)), a, delta_a)
+    along_y = secant_report(lambda _y: (values[[0, 2]], (gy[[0, 2]],)), b, delta_b)
     return PointReport(a, b, along_x.f_a, along_x.tangent_slope, along_y.tangent_slope, along_x, along_y)
 
 
