@@ -25,6 +25,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
+from PyQt5 import sip
 from PyQt5.QtCore import QCoreApplication, QEvent, QRect, QRectF, Qt, QTimer
 from PyQt5.QtGui import (
     QColor,
@@ -202,6 +203,10 @@ class _LabelsItem(GLGraphicsItem):
         self.labels: list[_Label] = []
         self._device: QOpenGLPaintDevice | None = None
 
+    def release_device(self) -> None:
+        """Drop the paint device (its context is current and about to go)."""
+        self._device = None
+
     def paint(self) -> None:
         view = self.view()
         if not self.labels or view is None:
@@ -309,7 +314,7 @@ class _SurfaceItem(gl.GLMeshItem):
 _RENDER_EVENT = QEvent.Type(QEvent.registerEventType())
 # A new surface is drawn into the cached frame this many faces per turn of the event loop, so that
 # a 200x200 surface (79,202 faces, ~10 ms of llvmpipe vertex work on the GUI thread) never stalls it.
-FACES_PER_PIECE = 16384
+FACES_PER_PIECE = 8192
 _malloc_tuned = False
 
 
@@ -655,6 +660,10 @@ class Plot3DView(gl.GLViewWidget):
         else:
             super().update(*args)
 
+    def _request_frame(self) -> None:
+        if not sip.isdeleted(self):
+            self.update()
+
     def event(self, event) -> bool:
         if event.type() == _RENDER_EVENT:
             self._frame_requested = False
@@ -675,8 +684,17 @@ class Plot3DView(gl.GLViewWidget):
 
     def initializeGL(self) -> None:
         super().initializeGL()
+        # Qt's recipe: free what lives in this context while it still exists (a context is
+        # replaced when the widget moves to another window, and destroyed with the widget).
+        self.context().aboutToBeDestroyed.connect(self._release_gl, Qt.DirectConnection)
         if self._display is not None:
             self.update()  # a frame asked for before the context existed
+
+    def _release_gl(self) -> None:
+        self.makeCurrent()
+        self.release_frame_buffers()
+        self.labels_item.release_device()
+        self.doneCurrent()
 
     def paintEvent(self, event) -> None:
         # Qt repaints the widget itself (shown, resized): under the display, a clear will do.
@@ -696,7 +714,8 @@ class Plot3DView(gl.GLViewWidget):
             super().paintGL()  # the widget's own framebuffer: a grab, or no display
 
     def _render_frame(self) -> None:
-        if not self.isVisible() or not self.isValid() or self.width() <= 0 or self.height() <= 0:
+        if sip.isdeleted(self) or not self.isVisible() or not self.isValid() or self.width() <= 0 \
+                or self.height() <= 0:
             return  # showEvent and initializeGL ask again
         self.makeCurrent()
         _keep_heap_for_llvmpipe()
@@ -704,7 +723,7 @@ class Plot3DView(gl.GLViewWidget):
         ready = self.render_offscreen(round(self.width() * ratio), round(self.height() * ratio))
         self.doneCurrent()
         if not ready:  # a new surface is being drawn in pieces: the display keeps the last frame
-            QTimer.singleShot(0, self.update)
+            QTimer.singleShot(1, self._request_frame)
         elif not self._present_pending:
             # Shown from the next turn of the event loop: the widgets' paints of this step (the
             # slice plots, the readouts) run meanwhile, while llvmpipe rasterizes the frame.
@@ -712,6 +731,8 @@ class Plot3DView(gl.GLViewWidget):
             QTimer.singleShot(0, self._present)
 
     def _present(self) -> None:
+        if sip.isdeleted(self):
+            return  # (a zero-timer of a view deleted meanwhile)
         self._present_pending = False
         frame, display = self._frame_fbo, self._display
         if frame is None or display is None or self._static_key is None or not self.isValid():
@@ -799,27 +820,50 @@ class Plot3DView(gl.GLViewWidget):
     def _draw_static(self, key: tuple, region: tuple) -> bool:
         """Draw the static items into the cached frame; True once it is complete.
 
-        A new surface seen by an unchanged camera is drawn ``FACES_PER_PIECE`` faces per call
-        (the screen shows the previous frame meanwhile); anything else (the camera moved, the
-        size changed, a frame is needed before the last piece) is finished at once.
+        A new surface seen by an unchanged camera is drawn ``FACES_PER_PIECE`` faces per call,
+        each piece once llvmpipe has rasterized the one before (a fence), and the frame is used
+        once the last is rasterized: the GUI thread never waits for the rasterizer, and the
+        screen shows the previous frame meanwhile. Anything else (the camera moved, the size
+        changed) is drawn at once.
         """
         w, h = key[0], key[1]
-        old = self._static_key
         build = self._static_build
+        if build is not None and build[0] == key and build[2] is not None:
+            if GL.glClientWaitSync(build[2], 0, 0) == GL.GL_TIMEOUT_EXPIRED:
+                return False  # the last piece is still being rasterized
+            GL.glDeleteSync(build[2])
+            build = self._static_build = (key, build[1], None)
+            if build[1] is None:  # every piece drawn and rasterized
+                self._static_build = None
+                self._static_key = key
+                return True
+        old = self._static_key
         in_pieces = (self._static_version == self._progressive_version and old is not None
                      and old[:-1] == key[:-1])
         self._static_fbo.bind()
         self._begin_flipped(w, h, region)
         try:
-            return self._draw_static_items(key, build, in_pieces)
+            done = self._draw_static_items(key, build, in_pieces)
         finally:
             self._flip_y = False
+        if not in_pieces:
+            self._static_build = None
+            self._static_key = key
+            return True
+        # Drawn in pieces: wait (without blocking) for the rasterizer before the next step.
+        self._static_build = (key, None if done else self._static_build[1],
+                              GL.glFenceSync(GL.GL_SYNC_GPU_COMMANDS_COMPLETE, 0))
+        GL.glFlush()
+        self._static_fbo.release()
+        return False
 
     def _draw_static_items(self, key: tuple, build: tuple | None, in_pieces: bool) -> bool:
+        """Draw the next piece (or all) of the static items; True when the last is drawn."""
         if build is None or build[0] != key:
+            self._drop_fence()
             GL.glClearColor(*self.opts["bgcolor"])
             GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
-            build = (key, 0)
+            build = (key, 0, None)
         start = build[1]
         total = self.surface.face_count() if self.surface.visible() else 0
         stop = min(start + FACES_PER_PIECE, total) if in_pieces else total
@@ -829,15 +873,17 @@ class Plot3DView(gl.GLViewWidget):
                 self.surface.paint_faces(start, stop)
             finally:
                 self._modelViewStack.pop()
+        self._static_build = (key, stop, None)
         if stop < total:
-            GL.glFlush()  # llvmpipe rasterizes this piece on its own threads meanwhile
-            self._static_fbo.release()
-            self._static_build = (key, stop)
             return False
         self._draw_items([item for item in self._static_items if item is not self.surface])
-        self._static_build = None
-        self._static_key = key
         return True
+
+    def _drop_fence(self) -> None:
+        build = self._static_build
+        if build is not None and build[2] is not None:
+            GL.glDeleteSync(build[2])
+            self._static_build = (build[0], build[1], None)
 
     def _draw_items(self, items, parent=None) -> None:
         """``drawItemTree`` for a subset of the top-level items (children included), in scene order."""
@@ -860,6 +906,7 @@ class Plot3DView(gl.GLViewWidget):
 
     def release_frame_buffers(self) -> None:
         """Drop the cached framebuffers (their context is current, or about to be destroyed)."""
+        self._drop_fence()
         self._static_fbo = self._frame_fbo = None
         self._static_key = self._static_build = None
 
