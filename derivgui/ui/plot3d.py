@@ -12,7 +12,8 @@ label's new text cost a 10-20 ms frame. ``Plot3DView`` is still the ``GLViewWidg
 repaints itself for a new frame: it draws the frame off-screen with its own context, reads it back
 (0.3 ms) and a native raster child (``_Display``) lying over it draws the image. The surface,
 floor, box and labels are drawn into a cached framebuffer only when they or the camera change; a
-point step only draws the overlays over a copy of it.
+point step only draws the overlays over a copy of it. A new surface is drawn into the cache in
+pieces, one per turn of the event loop, each once llvmpipe has rasterized the one before.
 """
 
 from __future__ import annotations
@@ -406,8 +407,8 @@ class Plot3DView(gl.GLViewWidget):
         self._overlay_visible: dict[str, bool] = {}
         self.gradient_scale = 1.0  # the arrow is ∇f times this (shortened when it would leave the box)
 
-        # The screen window and the cached frame (see the module's docstring); None until the
-        # view is shown in a Surface3DPanel (an export's off-screen view draws itself as before).
+        # The display and the cached frame (see the module's docstring); no display until the view
+        # is put in a Surface3DPanel (an export's off-screen view draws itself as before).
         self._display: _Display | None = None
         self._frame_requested = False
         self._present_pending = False
@@ -418,7 +419,7 @@ class Plot3DView(gl.GLViewWidget):
         self._pixels: list[np.ndarray] = []
         self._static_version = 0  # bumped whenever a static item (surface, floor, box, labels) changes
         self._static_key = None
-        self._static_build: tuple | None = None  # (key, next face) while a surface is drawn in pieces
+        self._static_build: tuple | None = None  # (key, next face, fence) while drawn in pieces
         self._progressive_version = -1  # a static version that may be drawn in pieces (a new surface)
         self._frame_ready = True
         self._static_fbo: QOpenGLFramebufferObject | None = None
@@ -452,7 +453,8 @@ class Plot3DView(gl.GLViewWidget):
         self.gradient_arrow = _line(COLORS["gradient"], 3.0, batch=lines)
         self.secant_points = gl.GLScatterPlotItem(pos=np.zeros((2, 3)), size=8, color=COLORS["secant"], pxMode=True)
         self.secant_points.setGLOptions(ON_TOP)
-        self.plane = gl.GLMeshItem(color=COLORS["plane"], smooth=False, glOptions="translucent")
+        # (Its flat colour needs no normals: none are computed when it moves on every step.)
+        self.plane = gl.GLMeshItem(color=COLORS["plane"], smooth=False, computeNormals=False, glOptions="translucent")
         self.plane.setVisible(False)
         self.overlays = {
             "gradient": [self.gradient_arrow, self.drop_line],
