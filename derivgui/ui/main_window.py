@@ -94,12 +94,6 @@ class MainWindow(QMainWindow):
         self.gradient_norm = QLabel("—")
         self.gradient_norm.setObjectName("gradientNormLabel")
         self.gradient_norm.setToolTip("the length of the gradient ∇f(a, b) = (∂f/∂x, ∂f/∂y)")
-        # A fixed size (as the readouts have) keeps its new text on every 3D step from
-        # invalidating the side panel's layout: a relayout and a whole-panel repaint per step.
-        metrics = QFontMetrics(self.gradient_norm.font())
-        self.gradient_norm.setFixedSize(
-            metrics.horizontalAdvance("|∇f(a, b)| = −8.88888888888e−888  (arrow drawn ×8.88)") + 8,
-            metrics.height() + 4)
         controls = QGroupBox("Point and step")
         controls_layout = QVBoxLayout(controls)
         for widget in (self.point, self.step, self.point_y, self.step_y):
@@ -132,6 +126,12 @@ class MainWindow(QMainWindow):
         layout_3d = QVBoxLayout(self.readouts_3d)
         layout_3d.setContentsMargins(0, 0, 0, 0)
         layout_3d.addWidget(self.gradient_norm)
+        # A fixed size (as the readouts have) keeps its new text on every 3D step from
+        # invalidating the side panel's layout: a relayout and a whole-panel repaint per step.
+        metrics = QFontMetrics(self.gradient_norm.font())
+        self.gradient_norm.setFixedSize(
+            metrics.horizontalAdvance("|∇f(a, b)| = −8.88888888888e−888  (arrow drawn ×8.88)") + 8,
+            metrics.height() + 4)
         layout_3d.addWidget(self.readouts_x)
         layout_3d.addWidget(self.readouts_y)
 
