@@ -6,6 +6,7 @@ Qt-free; the 3D widget only turns these arrays into GL items.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,27 +40,111 @@ class SurfaceGrid:
         return robust_range(self.z, (1, 99), 100)
 
 
-def sample_surface(value_and_grad, x_range, y_range, nx: int, ny: int) -> SurfaceGrid:
+def sample_surface(value_and_grad, x_range, y_range, nx: int, ny: int, rows_per_call: int | None = None,
+                   cancelled=None) -> SurfaceGrid | None:
+    """f and its gradient on an nx × ny grid.
+
+    ``rows_per_call`` evaluates that many rows of x at a time: off the GUI thread, a compiled
+    function (one lock per kernel) is then never held for long by the sampling, and
+    ``cancelled()`` is asked between calls (None is returned when it says so).
+    """
     x = np.linspace(*x_range, nx)
     y = np.linspace(*y_range, ny)
-    z, (dzdx, dzdy) = value_and_grad(x[:, None], y[None, :])
+    if rows_per_call is None or rows_per_call >= nx:
+        z, (dzdx, dzdy) = value_and_grad(x[:, None], y[None, :])
+        return SurfaceGrid(x, y, z, dzdx, dzdy)
+    z, dzdx, dzdy = (np.empty((nx, ny)) for _ in range(3))
+    for start in range(0, nx, rows_per_call):
+        if cancelled is not None and cancelled():
+            return None
+        rows = slice(start, start + rows_per_call)
+        z[rows], (dzdx[rows], dzdy[rows]) = value_and_grad(x[rows, None], y[None, :])
     return SurfaceGrid(x, y, z, dzdx, dzdy)
 
 
 def grid_faces(nx: int, ny: int) -> np.ndarray:
     """Two triangles per grid cell, as vertex indices of an (nx, ny) grid flattened row-major."""
+    return _grid_faces(nx, ny).astype(np.int32)
+
+
+@lru_cache(maxsize=4)
+def _grid_faces(nx: int, ny: int) -> np.ndarray:
+    """``grid_faces`` as uint32 (what GL indexes with), cached and read-only: every surface of a
+    resolution shares it."""
     i, j = np.meshgrid(np.arange(nx - 1), np.arange(ny - 1), indexing="ij")
     v00 = (i * ny + j).ravel()
     v10 = v00 + ny
     v01 = v00 + 1
     v11 = v10 + 1
-    return np.concatenate([np.stack([v00, v10, v11], 1), np.stack([v00, v11, v01], 1)]).astype(np.int32)
+    faces = np.concatenate([np.stack([v00, v10, v11], 1), np.stack([v00, v11, v01], 1)]).astype(np.uint32)
+    faces.flags.writeable = False
+    return faces
 
 
 def finite_faces(faces: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The faces whose three corners are finite: non-finite values leave holes, not spikes."""
     ok = np.isfinite(z.ravel())
+    if ok.all():
+        return faces
     return faces[ok[faces].all(axis=1)]
+
+
+@dataclass(frozen=True)
+class SurfaceMesh:
+    """A sampled surface as the arrays a GL mesh draws: one vertex per grid point, shared by faces.
+
+    Built by ``surface_mesh`` (NumPy only, so it may run off the GUI thread).
+    """
+
+    grid: SurfaceGrid
+    z_range: tuple[float, float]
+    positions: np.ndarray  # (n, 3) float32, scene coordinates
+    normals: np.ndarray  # (n, 3) float32, unit normals in the scene's (scaled) coordinates
+    colors: np.ndarray  # (n, 4) uint8 RGBA
+    faces: np.ndarray  # (m, 3) uint32, only faces whose corners are finite
+
+
+def surface_mesh(grid: SurfaceGrid, half_xy: float, half_z: float, clamp: float = 1.15) -> SurfaceMesh:
+    """Positions, normals, colours and faces of ``grid`` scaled into the box [±half_xy]² × [±half_z].
+
+    Heights beyond the robust range are clamped to ``clamp`` × half_z, so a pole becomes a flat
+    cap rather than a spike. Normals come from the sampled gradient (smooth shading at no cost).
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return _surface_mesh(grid, half_xy, half_z, clamp)
+
+
+def _surface_mesh(grid: SurfaceGrid, half_xy: float, half_z: float, clamp: float) -> SurfaceMesh:
+    x, y, z = grid.x, grid.y, grid.z
+    z_lo, z_hi = grid.z_range()
+    sx = 2 * half_xy / (x[-1] - x[0])
+    sy = 2 * half_xy / (y[-1] - y[0])
+    sz = 2 * half_z / (z_hi - z_lo)
+    nx, ny = z.shape
+    finite = np.isfinite(z)
+    positions = np.empty((nx, ny, 3), np.float32)
+    positions[..., 0] = ((x - x[0]) * sx - half_xy)[:, None]
+    positions[..., 1] = ((y - y[0]) * sy - half_xy)[None, :]
+    wz = np.where(finite, (z - z_lo) * sz - half_z, -half_z)
+    capped = np.abs(wz) > clamp * half_z
+    positions[..., 2] = np.clip(wz, -clamp * half_z, clamp * half_z)
+
+    normals = np.empty((nx, ny, 3), np.float32)
+    gx = np.asarray(grid.dzdx, float) * (sz / sx)
+    gy = np.asarray(grid.dzdy, float) * (sz / sy)
+    flat = capped | ~np.isfinite(gx) | ~np.isfinite(gy)
+    gx = np.where(flat, 0.0, gx)
+    gy = np.where(flat, 0.0, gy)
+    inv = 1.0 / np.sqrt(gx * gx + gy * gy + 1.0)
+    normals[..., 0] = -gx * inv
+    normals[..., 1] = -gy * inv
+    normals[..., 2] = inv
+
+    t = (z - z_lo) / (z_hi - z_lo)
+    colors = coolwarm_rgba8(t)
+    faces = finite_faces(_grid_faces(nx, ny), z)
+    return SurfaceMesh(grid, (z_lo, z_hi), positions.reshape(-1, 3), normals.reshape(-1, 3),
+                       colors.reshape(-1, 4), faces)
 
 
 # Moreland's "coolwarm" diverging map (the notebook's plt.cm.coolwarm), as control points.
@@ -85,6 +170,16 @@ def coolwarm(t: np.ndarray, alpha: float = 1.0) -> np.ndarray:
         rgba[..., k] = np.interp(tt, _COOLWARM[:, 0], _COOLWARM[:, k + 1])
     rgba[..., 3] = alpha
     return rgba
+
+
+_COOLWARM_LUT_SIZE = 1024
+_COOLWARM_LUT = np.round(coolwarm(np.linspace(0.0, 1.0, _COOLWARM_LUT_SIZE)) * 255).astype(np.uint8)
+
+
+def coolwarm_rgba8(t: np.ndarray) -> np.ndarray:
+    """``coolwarm`` as 8-bit RGBA through a 1024-entry table (what a GL vertex colour needs)."""
+    t = np.clip(np.nan_to_num(np.asarray(t, dtype=float), nan=0.5, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    return _COOLWARM_LUT[(t * (_COOLWARM_LUT_SIZE - 1) + 0.5).astype(np.intp)]
 
 
 @dataclass(frozen=True)
@@ -121,8 +216,10 @@ def slice_along_y(value_and_grad, a: float):
 
 
 def point_report(value_and_grad, a: float, b: float, delta_a: float, delta_b: float) -> PointReport:
-    along_x = secant_report(slice_along_x(value_and_grad, b), a, delta_a)
-    along_y = secant_report(slice_along_y(value_and_grad, a), b, delta_b)
+    """Both slices' secant reports from one evaluation at (a, b), (a + Δa, b) and (a, b + Δb)."""
+    values, (gx, gy) = value_and_grad(np.array([a, a + delta_a, a]), np.array([b, b, b + delta_b]))
+    along_x = secant_report(lambda _x: (values[:2], (gx[:2],)), a, delta_a)
+    along_y = secant_report(lambda _y: (values[[0, 2]], (gy[[0, 2]],)), b, delta_b)
     return PointReport(a, b, along_x.f_a, along_x.tangent_slope, along_y.tangent_slope, along_x, along_y)
 
 

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
-from PyQt5.QtGui import QIcon, QKeySequence
+from PyQt5.QtGui import QFontMetrics, QIcon, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QDockWidget,
@@ -128,6 +128,12 @@ class MainWindow(QMainWindow):
         layout_3d = QVBoxLayout(self.readouts_3d)
         layout_3d.setContentsMargins(0, 0, 0, 0)
         layout_3d.addWidget(self.gradient_norm)
+        # A fixed size (as the readouts have) keeps its new text on every 3D step from
+        # invalidating the side panel's layout: a relayout and a whole-panel repaint per step.
+        metrics = QFontMetrics(self.gradient_norm.font())
+        self.gradient_norm.setFixedSize(
+            metrics.horizontalAdvance("|∇f(a, b)| = −8.88888888888e−888  (arrow drawn ×8.88)") + 8,
+            metrics.height() + 4)
         layout_3d.addWidget(self.readouts_x)
         layout_3d.addWidget(self.readouts_y)
 

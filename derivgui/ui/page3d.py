@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import Qt, QTimer
-from PyQt5.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PyQt5 import sip
+from PyQt5.QtCore import QCoreApplication, QEvent, Qt, QTimer, pyqtSignal
+from PyQt5.QtWidgets import QGraphicsItem, QSplitter, QVBoxLayout, QWidget
 
-from derivgui.core.surface import PointReport, gradient_along_line, sample_surface, slice_along_x, slice_along_y
+from derivgui.core.geometry import robust_y_range
+from derivgui.core.surface import (
+    PointReport,
+    gradient_along_line,
+    sample_surface,
+    slice_along_x,
+    slice_along_y,
+    surface_mesh,
+)
 from derivgui.ui.plot2d import Plot2DView
-from derivgui.ui.plot3d import Surface3DPanel
+from derivgui.ui.plot3d import HALF_XY, HALF_Z, Surface3DPanel
 
 DRAFT_RESOLUTION = 100  # while ranges or the expression change
 IDLE_RESOLUTION = 200  # once things are still
 IDLE_DELAY_MS = 250
+JOB_SPACING_MS = 12  # between jobs of a new range or function: their paints come in between
+_JOB_EVENT = QEvent.Type(QEvent.registerEventType())
 
 
 class SurfacePage(QWidget):
     """Surface on top; below it, the slices x ↦ f(x, b) and y ↦ f(a, y) and the notebook's
     gradient-along-the-diagonal plot, all following the same point."""
+
+    _refined = pyqtSignal(object)  # from the worker thread: (generation, function, resolution, grid, mesh)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,8 +51,11 @@ class SurfacePage(QWidget):
         item.setLabel("bottom", "t")
         item.showGrid(x=True, y=True, alpha=0.15)
         item.addLegend(offset=(8, 8), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
-        self.grad_x_curve = item.plot(name="∂f/∂x", pen=pg.mkPen("#1f77b4", width=2), connect="finite")
-        self.grad_y_curve = item.plot(name="∂f/∂y", pen=pg.mkPen("#9467bd", width=2), connect="finite")
+        # Plain curve items: a PlotDataItem's setData costs ~0.3 ms of generality, on every step.
+        self.grad_x_curve = pg.PlotCurveItem(name="∂f/∂x", pen=pg.mkPen("#1f77b4", width=2), connect="finite")
+        self.grad_y_curve = pg.PlotCurveItem(name="∂f/∂y", pen=pg.mkPen("#9467bd", width=2), connect="finite")
+        item.addItem(self.grad_x_curve)
+        item.addItem(self.grad_y_curve)
         item.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888", style=Qt.DashLine)))
         for plot in (self.slice_x, self.slice_y, self.gradient_line):
             plot.setMinimumSize(220, 180)
@@ -58,22 +77,131 @@ class SurfacePage(QWidget):
         self.y_range = (-6.0, 6.0)
         self.resolution = 0
         self._slices_framed = False  # the slice plots are framed once per function, then left to the user
+        self._slice_at = (None, None)  # the b and a whose slices the plots show
+        self._framing: list[str] = []  # plots still to be framed for a new function, one per turn
+        self.report: PointReport | None = None
+        self._draft_pending = False
+        self._jobs: deque = deque()  # work of a new range or function, one job per turn (see _queue_job)
+        self._job_posted = False
+        self._gradient_x_range: tuple[float, float] | None = None
+        self._gradient_y_range: tuple[float, float] | None = None
+        self.gradient_line.getPlotItem().getViewBox().disableAutoRange()
+        # What does not move with the point is drawn once and then copied: axes with their grid
+        # lines, legends and titles (and the slices' curves between the steps that change them).
+        for plot in (self.slice_x, self.slice_y, self.gradient_line):
+            _cache_static_items(plot)
+        for plot in (self.slice_x, self.slice_y):
+            for curve in (plot.f_curve, plot.df_curve):
+                curve.curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(IDLE_DELAY_MS)
-        self._refine_timer.timeout.connect(lambda: self._draw_surface(IDLE_RESOLUTION))
+        self._refine_timer.timeout.connect(self._refine)
+        # The idle refinement is sampled and meshed off the GUI thread (NumPy and the compiled
+        # function's kernels release the GIL for most of it); only the finished arrays come back.
+        self._generation = 0  # bumped by every new function or range: older refinements are dropped
+        self._shown_generation = -1  # the generation of the surface on screen
+        self._workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="derivgui-surface")
+        self._refined.connect(self._on_refined, Qt.QueuedConnection)
 
     def set_function(self, value_and_grad, x_range, y_range) -> None:
-        """A new expression or domain: draw a draft surface now and a finer one when idle."""
+        """A new expression or domain: a draft surface now and a finer one when idle.
+
+        The first surface is drawn at once; later ones in the next turn of the event loop, so
+        that the work of a new range or expression comes in pieces between which the window
+        stays responsive (the surface on screen until then is the previous one).
+        """
         self._value_and_grad = value_and_grad
         self.x_range, self.y_range = tuple(x_range), tuple(y_range)
-        self._draw_surface(DRAFT_RESOLUTION)
-        self._refine_timer.start()
+        self._generation += 1
         self._slices_framed = False
+        self._framing = []
+        self._gradient_y_range = None
+        self._jobs.clear()
+        if self.resolution == 0:
+            self._draw_surface(DRAFT_RESOLUTION)
+        else:
+            self._draft_pending = True
+            self._queue_job(self._draw_pending_draft)
+        self._refine_timer.start()
 
-    def _draw_surface(self, resolution: int) -> None:
+    def _draw_pending_draft(self) -> None:
+        # (Not when the refinement of this function and range came first.)
+        if self._draft_pending and self._shown_generation != self._generation:
+            self._draw_surface(DRAFT_RESOLUTION)
+        self._draft_pending = False
+
+    # -- work in pieces ------------------------------------------------------------------------
+    #
+    # The work of a new range or function (the draft surface, framing each 2D plot) is queued and
+    # done one job per turn of the event loop, JOB_SPACING_MS apart. A job runs as a posted event
+    # and what it changes is painted in the next turn, before the next job: no turn does more than
+    # one job or one plot's repaint (5-15 ms each) instead of all of them at once (40-100 ms).
+
+    def _queue_job(self, job) -> None:
+        self._jobs.append(job)
+        if not self._job_posted:
+            self._job_posted = True
+            QTimer.singleShot(JOB_SPACING_MS, self._post_job)
+
+    def event(self, event) -> bool:
+        if event.type() == _JOB_EVENT:
+            self._job_posted = False
+            if self._jobs:
+                self._jobs.popleft()()
+            if self._jobs and not self._job_posted:
+                self._job_posted = True
+                QTimer.singleShot(JOB_SPACING_MS, self._post_job)
+            return True
+        return super().event(event)
+
+    def _post_job(self) -> None:
+        # At the priority of Qt's repaint requests: a repaint already asked for comes first, and
+        # the repaint this job asks for waits for the next turn.
+        if not sip.isdeleted(self):
+            QCoreApplication.postEvent(self, QEvent(_JOB_EVENT), Qt.LowEventPriority)
+
+    def _refine(self) -> None:
         if self._value_and_grad is None:
             return
+        job = (self._generation, self._value_and_grad, self.x_range, self.y_range, IDLE_RESOLUTION)
+        self._workers.submit(self._sample_and_mesh, job)
+
+    def _sample_and_mesh(self, job: tuple) -> None:
+        """On the worker thread: the grid and its mesh, handed back through ``_refined``."""
+        generation, value_and_grad, x_range, y_range, resolution = job
+
+        def stale() -> bool:
+            return generation != self._generation
+
+        try:
+            grid = sample_surface(value_and_grad, x_range, y_range, resolution, resolution,
+                                  rows_per_call=16, cancelled=stale)
+            if grid is None or stale():
+                return
+            mesh = surface_mesh(grid, HALF_XY, HALF_Z)
+        except Exception:  # noqa: BLE001 - a failed refinement leaves the draft on screen
+            import traceback
+
+            traceback.print_exc()
+            return
+        self._refined.emit((generation, value_and_grad, resolution, grid, mesh))
+
+    def _on_refined(self, result: tuple) -> None:
+        generation, value_and_grad, resolution, grid, mesh = result
+        if generation != self._generation or value_and_grad is not self._value_and_grad:
+            return
+        self._draft_pending = False
+        self._shown_generation = generation
+        self.resolution = resolution
+        self.surface.set_surface(value_and_grad, grid, mesh)
+
+    def _draw_surface(self, resolution: int) -> None:
+        """Sample and show the surface at ``resolution`` now, on the GUI thread."""
+        if self._value_and_grad is None:
+            return
+        self._draft_pending = False
+        self._shown_generation = self._generation
         grid = sample_surface(self._value_and_grad, self.x_range, self.y_range, resolution, resolution)
         self.resolution = resolution
         self.surface.set_surface(self._value_and_grad, grid)
@@ -81,20 +209,71 @@ class SurfacePage(QWidget):
     def set_point(self, report: PointReport, delta_a: float, delta_b: float) -> None:
         if self._value_and_grad is None:
             return
+        self.report = report
         self.view.set_point(report, delta_a, delta_b)
-        frame = not self._slices_framed
-        self.slice_x.set_function(slice_along_x(self._value_and_grad, report.b),
-                                  x_range=self.x_range if frame else None)
-        self.slice_y.set_function(slice_along_y(self._value_and_grad, report.a),
-                                  x_range=self.y_range if frame else None)
-        self._slices_framed = True
+        if not self._slices_framed:
+            # A new function or range: each plot is framed anew and repainted whole (axes, grid,
+            # curves: 10-20 ms each). They are done one per turn of the event loop, with the point
+            # as it is then, so that the window stays responsive in between.
+            self._slices_framed = True
+            self._framing = ["slice_x", "slice_y", "gradient"]
+            self._slice_at = (None, None)
+            for _plot in self._framing:
+                self._queue_job(self._frame_next)
+            return
+        # A slice's curve depends on the other coordinate only: a step of a leaves f(x, b) as it is.
+        if self._slice_at[0] != report.b:
+            self.slice_x.set_function(slice_along_x(self._value_and_grad, report.b))
+        if self._slice_at[1] != report.a:
+            self.slice_y.set_function(slice_along_y(self._value_and_grad, report.a))
+        self._slice_at = (report.b, report.a)
         self.slice_x.set_report(report.along_x)
         self.slice_y.set_report(report.along_y)
+        self._update_gradient(fit="gradient" not in self._framing)
+
+    def _update_gradient(self, fit: bool) -> None:
+        report = self.report
         half = 0.5 * min(self.x_range[1] - self.x_range[0], self.y_range[1] - self.y_range[0])
         t = np.linspace(-half, half, 300)
         gx, gy = gradient_along_line(self._value_and_grad, report.a, report.b, t)
         self.grad_x_curve.setData(t, gx)
         self.grad_y_curve.setData(t, gy)
+        if fit:
+            self._fit_gradient_range(half, gx, gy)
+
+    def _frame_next(self) -> None:
+        """Frame the next plot for a new function, at the current point."""
+        if not self._framing or self._value_and_grad is None or self.report is None:
+            return
+        what = self._framing.pop(0)
+        report, vg = self.report, self._value_and_grad
+        if what == "slice_x":
+            self.slice_x.set_function(slice_along_x(vg, report.b), x_range=self.x_range)
+            self.slice_x.set_report(report.along_x)
+        elif what == "slice_y":
+            self.slice_y.set_function(slice_along_y(vg, report.a), x_range=self.y_range)
+            self.slice_y.set_report(report.along_y)
+        else:
+            self._update_gradient(fit=True)
+        if not self._framing:
+            self._slice_at = (report.b, report.a)
+
+    def _fit_gradient_range(self, half: float, gx: np.ndarray, gy: np.ndarray) -> None:
+        """Frame the gradient plot, changing its y range only when the curves leave it or fill
+        less than half of it: steady axes while the point moves (and one repaint per step, where
+        auto-range repainted again for the new range)."""
+        lo, hi = robust_y_range(np.concatenate([gx, gy]))
+        x_range = (-half, half)
+        current = self._gradient_y_range
+        refit = current is None or lo < current[0] or hi > current[1] \
+            or hi - lo < 0.5 * (current[1] - current[0])
+        if refit:
+            pad = 0.15 * (hi - lo)
+            self._gradient_y_range = (lo - pad, hi + pad)
+        if refit or x_range != self._gradient_x_range:
+            self._gradient_x_range = x_range
+            self.gradient_line.getPlotItem().getViewBox().setRange(
+                xRange=x_range, yRange=self._gradient_y_range, padding=0)
 
     def set_overlay_visibility(self, secant: bool, tangent: bool, gradient: bool, slices: bool, plane: bool,
                                guides: bool, f: bool, derivative: bool) -> None:
@@ -105,3 +284,14 @@ class SurfacePage(QWidget):
 
     def stop_timers(self) -> None:
         self._refine_timer.stop()
+        self._generation += 1
+        self._workers.shutdown(wait=False, cancel_futures=True)
+
+
+def _cache_static_items(plot: pg.PlotWidget) -> None:
+    item = plot.getPlotItem()
+    for name in ("left", "bottom", "top", "right"):
+        item.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    if item.legend is not None:
+        item.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    item.titleLabel.setCacheMode(QGraphicsItem.DeviceCoordinateCache)

@@ -3,28 +3,59 @@
 World coordinates are the data scaled into a fixed box, so a surface whose heights run to
 thousands still sits in the same frame as the x and y axes; ``_to_world`` is the one place
 that maps data to the scene.
+
+How it reaches the screen (measured on Mesa llvmpipe, see issue #4): a QOpenGLWidget makes Qt
+compose its native parent window through OpenGL on every repaint, so in the main window a readout
+label's new text cost a 10-20 ms frame. ``Plot3DView`` is still the ``GLViewWidget`` named
+``plot3d`` (what tests, exports and grabs use), but in the window it sits in a native host widget
+(so only the host could be GL-composed, and only when the view itself repaints) and it never
+repaints itself for a new frame: it draws the frame off-screen with its own context, reads it back
+(0.3 ms) and a native raster child (``_Display``) lying over it draws the image. The surface,
+floor, box and labels are drawn into a cached framebuffer only when they or the camera change; a
+point step only draws the overlays over a copy of it. A new surface is drawn into the cache in
+pieces, one per turn of the event loop, each once llvmpipe has rasterized the one before.
 """
 
 from __future__ import annotations
+
+import ctypes
+import sys
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt5.QtCore import QRectF, Qt
-from PyQt5.QtGui import QColor, QFont, QImage, QLinearGradient, QMatrix4x4, QPainter, QVector3D
+from PyQt5 import sip
+from PyQt5.QtCore import QCoreApplication, QEvent, QRect, QRectF, Qt, QTimer
+from PyQt5.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QLinearGradient,
+    QMatrix4x4,
+    QOpenGLBuffer,
+    QOpenGLContext,
+    QOpenGLFramebufferObject,
+    QOpenGLPaintDevice,
+    QPainter,
+    QVector3D,
+)
 from PyQt5.QtWidgets import QHBoxLayout, QWidget
 from pyqtgraph.opengl import shaders
+from pyqtgraph.opengl.GLGraphicsItem import GLGraphicsItem
+from pyqtgraph.opengl.items.GLMeshItem import DirtyFlag
 
 from derivgui.core.geometry import format_number
 from derivgui.core.surface import (
     PointReport,
     SurfaceGrid,
+    SurfaceMesh,
     coolwarm,
-    finite_faces,
     grid_faces,
     slice_along_x,
     slice_along_y,
+    surface_mesh,
     tangent_plane_patch,
 )
 
@@ -80,10 +111,280 @@ shaders.ShaderProgram(_SURFACE_SHADER, [
 ON_TOP = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 
 
-def _line(color, width: float = 2.0, mode: str = "lines") -> gl.GLLinePlotItem:
-    item = gl.GLLinePlotItem(pos=np.zeros((2, 3)), color=color, width=width, antialias=True, mode=mode)
+def _line(color, width: float = 2.0, mode: str = "lines", batch: _LineBatch | None = None) -> gl.GLLinePlotItem:
+    kwargs = {"pos": np.zeros((2, 3)), "color": color, "width": width, "antialias": True, "mode": mode}
+    item = gl.GLLinePlotItem(**kwargs) if batch is None else _BatchedLine(batch, **kwargs)
     item.setGLOptions(ON_TOP)
     return item
+
+
+class _LineBatch:
+    """Overlay lines drawn together: one upload and one shader set-up for all of them, a draw
+    call each (six GLLinePlotItems cost ~1.3 ms a frame, most of it per-item set-up)."""
+
+    def __init__(self) -> None:
+        self.lines: list[_BatchedLine] = []
+        self._positions: QOpenGLBuffer | None = None
+        self._colors: QOpenGLBuffer | None = None
+
+    def paint_from(self, item: _BatchedLine) -> None:
+        shown = [line for line in self.lines
+                 if line.visible() and line.view() is not None and line.pos is not None and len(line.pos)]
+        if not shown or item is not shown[0]:
+            return  # the first shown line of the batch draws them all
+        positions = np.concatenate([line.pos for line in shown]).astype(np.float32, copy=False)
+        colors = np.concatenate([
+            line.color if isinstance(line.color, np.ndarray)
+            else np.broadcast_to(np.asarray(line.color, np.float32), (len(line.pos), 4))
+            for line in shown]).astype(np.float32)
+        if self._positions is None:
+            self._positions = QOpenGLBuffer(QOpenGLBuffer.VertexBuffer)
+            self._colors = QOpenGLBuffer(QOpenGLBuffer.VertexBuffer)
+        item.setupGLState()
+        program = gl.GLLinePlotItem.getShaderProgram()
+        for loc, vbo, data in ((0, self._positions, positions), (1, self._colors, colors)):
+            item.upload_vbo(vbo, np.ascontiguousarray(data))
+            vbo.bind()
+            GL.glVertexAttribPointer(loc, data.shape[1], GL.GL_FLOAT, False, 0, None)
+            vbo.release()
+            GL.glEnableVertexAttribArray(loc)
+        GL.glEnable(GL.GL_LINE_SMOOTH)
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFuncSeparate(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA, GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glHint(GL.GL_LINE_SMOOTH_HINT, GL.GL_NICEST)
+        try:
+            with program:
+                mvp = np.array(item.mvpMatrix().data(), dtype=np.float32)
+                GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, False, mvp)
+                first = 0
+                for line in shown:
+                    GL.glLineWidth(line.width)
+                    mode = GL.GL_LINE_STRIP if line.mode == "line_strip" else GL.GL_LINES
+                    GL.glDrawArrays(mode, first, len(line.pos))
+                    first += len(line.pos)
+        finally:
+            for loc in (0, 1):
+                GL.glDisableVertexAttribArray(loc)
+            GL.glDisable(GL.GL_LINE_SMOOTH)
+            GL.glDisable(GL.GL_BLEND)
+            GL.glLineWidth(1.0)
+
+
+class _BatchedLine(gl.GLLinePlotItem):
+    """A GLLinePlotItem (data, width, visibility as usual) that its batch draws."""
+
+    def __init__(self, batch: _LineBatch, **kwargs) -> None:
+        self._batch = batch
+        batch.lines.append(self)
+        super().__init__(**kwargs)
+
+    def paint(self) -> None:
+        self._batch.paint_from(self)
+
+
+@dataclass
+class _Label:
+    """A text at a scene position (the tick labels and axis titles)."""
+
+    pos: np.ndarray
+    text: str
+    font: QFont
+    color: QColor
+
+
+class _LabelsItem(GLGraphicsItem):
+    """Every tick label and axis title, painted in one QPainter pass over the current framebuffer.
+
+    (pyqtgraph's GLTextItem opens a QPainter on the widget per text: 16 painters a frame, and
+    only usable inside the widget's own paintGL.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: list[_Label] = []
+        self._device: QOpenGLPaintDevice | None = None
+
+    def release_device(self) -> None:
+        """Drop the paint device (its context is current and about to go)."""
+        self._device = None
+
+    def paint(self) -> None:
+        view = self.view()
+        if not self.labels or view is None:
+            return
+        _x, _y, w, h = (int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT))
+        if w <= 0 or h <= 0:
+            return
+        context = QOpenGLContext.currentContext()
+        if self._device is None or self._device.context() is not context \
+                or (self._device.width(), self._device.height()) != (w, h):
+            self._device = QOpenGLPaintDevice(w, h)  # it paints with the context current when made
+        width, height = max(view.width(), 1), max(view.height(), 1)
+        self._device.setDevicePixelRatio(w / width)
+        to_pixels = QMatrix4x4()
+        to_pixels.viewport(0, height, width, -height)
+        flipped = bool(getattr(view, "_flip_y", False))
+        project = to_pixels * (_FLIP_Y * self.mvpMatrix() if flipped else self.mvpMatrix())
+        self._device.setPaintFlipped(flipped)
+        painter = QPainter(self._device)
+        try:
+            painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+            for label in self.labels:
+                painter.setPen(label.color)
+                painter.setFont(label.font)
+                painter.drawText(project.map(QVector3D(*label.pos)).toPointF(), label.text)
+        finally:
+            painter.end()
+
+
+class _SurfaceItem(gl.GLMeshItem):
+    """The surface mesh from ready-made arrays (``surface.SurfaceMesh``, given to ``set_mesh``):
+    shared vertices drawn by index, normals from the sampled gradient, 8-bit colours. pyqtgraph's
+    own MeshData path would re-index every vertex per face and compute normals on the GUI thread.
+
+    ``opts["meshdata"]`` still holds a MeshData with the vertices and faces, for inspection.
+    """
+
+    def __init__(self) -> None:
+        self._pending = DirtyFlag(0)
+        super().__init__(smooth=True, shader=_SURFACE_SHADER, glOptions="opaque")
+
+    def set_mesh(self, mesh: SurfaceMesh) -> None:
+        self.opts["meshdata"] = gl.MeshData(vertexes=mesh.positions, faces=mesh.faces)
+        self.vertexes, self.normals, self.colors, self.faces = mesh.positions, mesh.normals, mesh.colors, mesh.faces
+        self._pending = DirtyFlag.POSITION | DirtyFlag.NORMAL | DirtyFlag.COLOR | DirtyFlag.FACES
+        self.update()
+
+    def meshDataChanged(self) -> None:
+        super().meshDataChanged()
+        self._pending = DirtyFlag(0)
+
+    def parseMeshData(self) -> DirtyFlag:
+        bits, self._pending = self._pending, DirtyFlag(0)
+        return bits
+
+    def face_count(self) -> int:
+        return 0 if self.faces is None else len(self.faces)
+
+    def paint(self) -> None:
+        self.paint_faces(0, None)
+
+    def paint_faces(self, start: int, stop: int | None) -> None:
+        """Draw faces ``start`` to ``stop`` (all to the end with None): a surface can be drawn in
+        pieces, one per turn of the event loop."""
+        if self.faces is None:
+            return
+        self.setupGLState()
+        if bits := self.parseMeshData():
+            self.upload_vertex_buffers(bits)
+        count = len(self.faces)
+        stop = count if stop is None else min(stop, count)
+        if stop <= start:
+            return
+        es2 = QOpenGLContext.currentContext().hasExtension(b"GL_ARB_ES2_compatibility")
+        shader = self.shader()
+        program = shader.program(es2_compat=es2)
+        located = []
+        for name, vbo, size, kind, normalized in (
+                ("a_position", self.m_vbo_position, 3, GL.GL_FLOAT, False),
+                ("a_normal", self.m_vbo_normal, 3, GL.GL_FLOAT, False),
+                ("a_color", self.m_vbo_color, 4, GL.GL_UNSIGNED_BYTE, True)):
+            loc = GL.glGetAttribLocation(program, name)
+            if loc == -1:
+                continue
+            vbo.bind()
+            GL.glVertexAttribPointer(loc, size, kind, normalized, 0, None)
+            vbo.release()
+            GL.glEnableVertexAttribArray(loc)
+            located.append(loc)
+        mvp = np.array(self.mvpMatrix().data(), dtype=np.float32)
+        normal = np.array(self.modelViewMatrix().normalMatrix().data(), dtype=np.float32)
+        try:
+            with shader:
+                GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, False, mvp)
+                GL.glUniformMatrix3fv(GL.glGetUniformLocation(program, "u_normal"), 1, False, normal)
+                self.m_ibo_faces.bind()
+                GL.glDrawElements(GL.GL_TRIANGLES, 3 * (stop - start), GL.GL_UNSIGNED_INT,
+                                  ctypes.c_void_p(3 * 4 * start))
+                self.m_ibo_faces.release()
+        finally:
+            for loc in located:
+                GL.glDisableVertexAttribArray(loc)
+
+
+_RENDER_EVENT = QEvent.Type(QEvent.registerEventType())
+# A new surface is drawn into the cached frame this many faces per turn of the event loop, so that
+# a 200x200 surface (79,202 faces, ~10 ms of llvmpipe vertex work on the GUI thread) never stalls it.
+FACES_PER_PIECE = 8192
+_malloc_tuned = False
+
+
+def _keep_heap_for_llvmpipe() -> None:
+    """Keep 16 MB of freed memory at the top of the heap (glibc's M_TOP_PAD).
+
+    llvmpipe allocates and frees its per-frame buffers on the drawing thread; with glibc's
+    defaults the heap is trimmed after each frame and the next frame page-faults it back in:
+    measured, a 200x200 surface took 21 ms of GUI-thread time to draw instead of 10-12 ms.
+    """
+    global _malloc_tuned
+    if _malloc_tuned or not sys.platform.startswith("linux"):
+        return
+    _malloc_tuned = True
+    try:
+        renderer = GL.glGetString(GL.GL_RENDERER) or b""
+        if b"llvmpipe" not in renderer and b"softpipe" not in renderer:
+            return
+        libc = ctypes.CDLL(None)
+        m_top_pad = -2
+        libc.mallopt(m_top_pad, 16 << 20)
+    except (OSError, AttributeError, GL.GLError):
+        pass
+
+
+_FLIP_Y = QMatrix4x4(1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1)
+
+
+class _Display(QWidget):
+    """The picture of a shown ``Plot3DView``: the frames it renders off-screen, read back and
+    drawn as an image by this native (raster) child widget lying over it.
+
+    Being native, its repaint is flushed to its own X window: it never makes Qt compose the GL
+    view's host (which a repaint of the view itself would, through llvmpipe). Mouse and wheel
+    events go on to the view's own handlers, so the camera is driven as in any GLViewWidget.
+    """
+
+    def __init__(self, view: Plot3DView) -> None:
+        super().__init__(view)
+        self.setObjectName("plot3dDisplay")
+        self.view = view
+        self.image: QImage | None = None
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WA_NoSystemBackground)
+        self.setAttribute(Qt.WA_DontCreateNativeAncestors)  # never a reason to make the view native
+        self.setAttribute(Qt.WA_NativeWindow)
+        self.setFocusPolicy(Qt.ClickFocus)
+        self.setFocusProxy(view)  # arrow keys orbit the camera
+        self.setGeometry(view.rect())
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        if self.image is None:
+            painter.fillRect(self.rect(), QColor.fromRgbF(*self.view.opts["bgcolor"]))
+        else:
+            painter.drawImage(0, 0, self.image)
+        painter.end()
+
+    def mousePressEvent(self, event) -> None:
+        self.view.mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        self.view.mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.view.mouseReleaseEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        self.view.wheelEvent(event)
 
 
 class Plot3DView(gl.GLViewWidget):
@@ -102,12 +403,30 @@ class Plot3DView(gl.GLViewWidget):
         self.z_range = (-1.0, 1.0)
         self.report: PointReport | None = None
         self._deltas = (1.0, 1.0)
+        self._slice_keys: tuple = (None, None)  # what the 3D slice lines were computed for
         self._overlay_visible: dict[str, bool] = {}
         self.gradient_scale = 1.0  # the arrow is ∇f times this (shortened when it would leave the box)
 
-        # Flat shading: pyqtgraph computes smooth (per-vertex) normals in a Python loop, which
-        # froze the window for 0.1-1 s per new surface (measured); face normals are one np.cross.
-        self.surface = gl.GLMeshItem(smooth=False, shader=_SURFACE_SHADER, glOptions="opaque")
+        # The display and the cached frame (see the module's docstring); no display until the view
+        # is put in a Surface3DPanel (an export's off-screen view draws itself as before).
+        self._display: _Display | None = None
+        self._frame_requested = False
+        self._present_pending = False
+        self._rendering_offscreen = False
+        self._covered_repaint = False
+        self._flip_y = False  # the off-screen frame is drawn upside down (see _begin_flipped)
+        self._frame_size = (0, 0)
+        self._pixels: list[np.ndarray] = []
+        self._static_version = 0  # bumped whenever a static item (surface, floor, box, labels) changes
+        self._static_key = None
+        self._static_build: tuple | None = None  # (key, next face, fence) while drawn in pieces
+        self._progressive_version = -1  # a static version that may be drawn in pieces (a new surface)
+        self._frame_ready = True
+        self._static_fbo: QOpenGLFramebufferObject | None = None
+        self._frame_fbo: QOpenGLFramebufferObject | None = None
+
+        # Smooth shading from the sampled gradient (``surface.surface_mesh``): no normals computed here.
+        self.surface = _SurfaceItem()
         self.surface.setVisible(False)  # an empty mesh item cannot paint
         self.addItem(self.surface)
         self.floor_grid = gl.GLGridItem(color=(0, 0, 0, 40))
@@ -118,19 +437,24 @@ class Plot3DView(gl.GLViewWidget):
         self.box = _line(COLORS["axis"], 1.0)
         self.box.setGLOptions("translucent")
         self.addItem(self.box)
-        self.tick_labels: list[gl.GLTextItem] = []
+        self.labels_item = _LabelsItem()
+        self.tick_labels = self.labels_item.labels
+        self.addItem(self.labels_item)
+        self._static_items = (self.surface, self.floor_grid, self.box, self.labels_item)
 
         self.marker = gl.GLScatterPlotItem(pos=np.zeros((1, 3)), size=12, color=COLORS["point"], pxMode=True)
         self.marker.setGLOptions(ON_TOP)
-        self.drop_line = _line((0.2, 0.2, 0.2, 0.8), 1.0)
-        self.gradient_arrow = _line(COLORS["gradient"], 3.0)
-        self.slice_x = _line(COLORS["slice_x"], 3.0, "line_strip")
-        self.slice_y = _line(COLORS["slice_y"], 3.0, "line_strip")
-        self.tangent_lines = _line(COLORS["tangent"], 2.5)
-        self.secant_lines = _line(COLORS["secant"], 2.5)
+        lines = _LineBatch()  # drawn in this order, over one another
+        self.slice_x = _line(COLORS["slice_x"], 3.0, "line_strip", batch=lines)
+        self.slice_y = _line(COLORS["slice_y"], 3.0, "line_strip", batch=lines)
+        self.tangent_lines = _line(COLORS["tangent"], 2.5, batch=lines)
+        self.secant_lines = _line(COLORS["secant"], 2.5, batch=lines)
+        self.drop_line = _line((0.2, 0.2, 0.2, 0.8), 1.0, batch=lines)
+        self.gradient_arrow = _line(COLORS["gradient"], 3.0, batch=lines)
         self.secant_points = gl.GLScatterPlotItem(pos=np.zeros((2, 3)), size=8, color=COLORS["secant"], pxMode=True)
         self.secant_points.setGLOptions(ON_TOP)
-        self.plane = gl.GLMeshItem(color=COLORS["plane"], smooth=False, glOptions="translucent")
+        # (Its flat colour needs no normals: none are computed when it moves on every step.)
+        self.plane = gl.GLMeshItem(color=COLORS["plane"], smooth=False, computeNormals=False, glOptions="translucent")
         self.plane.setVisible(False)
         self.overlays = {
             "gradient": [self.gradient_arrow, self.drop_line],
@@ -148,32 +472,35 @@ class Plot3DView(gl.GLViewWidget):
     def _to_world(self, x, y, z) -> np.ndarray:
         """Data (x, y, z) → scene coordinates, as an (n, 3) array."""
         (x0, x1), (y0, y1), (z0, z1) = self.x_range, self.y_range, self.z_range
-        wx = (np.asarray(x, float) - x0) / (x1 - x0) * 2 * HALF_XY - HALF_XY
-        wy = (np.asarray(y, float) - y0) / (y1 - y0) * 2 * HALF_XY - HALF_XY
-        wz = (np.asarray(z, float) - z0) / (z1 - z0) * 2 * HALF_Z - HALF_Z
-        wx, wy, wz = np.broadcast_arrays(wx, wy, wz)
-        return np.stack([wx.ravel(), wy.ravel(), wz.ravel()], axis=1)
+        x, y, z = np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)
+        shape = x.shape if x.shape == y.shape == z.shape else np.broadcast_shapes(x.shape, y.shape, z.shape)
+        out = np.empty(shape + (3,))
+        out[..., 0] = (x - x0) * (2 * HALF_XY / (x1 - x0)) - HALF_XY
+        out[..., 1] = (y - y0) * (2 * HALF_XY / (y1 - y0)) - HALF_XY
+        out[..., 2] = (z - z0) * (2 * HALF_Z / (z1 - z0)) - HALF_Z
+        return out.reshape(-1, 3)
 
     # -- surface -------------------------------------------------------------------------------
 
-    def set_surface(self, value_and_grad, grid: SurfaceGrid) -> None:
-        """Show a sampled surface (from ``surface.sample_surface``) of ``value_and_grad``."""
+    def set_surface(self, value_and_grad, grid: SurfaceGrid, mesh: SurfaceMesh | None = None) -> None:
+        """Show a sampled surface (from ``surface.sample_surface``) of ``value_and_grad``.
+
+        ``mesh`` is ``surface.surface_mesh(grid, HALF_XY, HALF_Z)`` when the caller built it
+        already (off the GUI thread); otherwise it is built here.
+        """
+        if mesh is None or mesh.grid is not grid:
+            mesh = surface_mesh(grid, HALF_XY, HALF_Z)
+        ranges = ((float(grid.x[0]), float(grid.x[-1])), (float(grid.y[0]), float(grid.y[-1])), mesh.z_range)
+        same_frame = ranges == (self.x_range, self.y_range, self.z_range) and self.grid is not None
         self._value_and_grad = value_and_grad
         self.grid = grid
-        self.x_range = (float(grid.x[0]), float(grid.x[-1]))
-        self.y_range = (float(grid.y[0]), float(grid.y[-1]))
-        self.z_range = grid.z_range()
-        nx, ny = grid.z.shape
-        vertices = self._to_world(grid.x[:, None], grid.y[None, :], np.where(np.isfinite(grid.z), grid.z, 0.0))
-        # Heights beyond the robust range are clamped so a pole becomes a flat cap, not a spike.
-        vertices[:, 2] = np.clip(vertices[:, 2], -HALF_Z * 1.15, HALF_Z * 1.15)
-        z0, z1 = self.z_range
-        colors = coolwarm(((grid.z - z0) / (z1 - z0)).ravel())
-        faces = finite_faces(grid_faces(nx, ny), grid.z)
-        self.surface.setMeshData(vertexes=vertices.astype(np.float32), faces=faces,
-                                 vertexColors=colors.astype(np.float32))
-        self.surface.setVisible(len(faces) > 0)
-        self._draw_box_and_ticks()
+        self.x_range, self.y_range, self.z_range = ranges
+        self.surface.set_mesh(mesh)
+        self.surface.setVisible(len(mesh.faces) > 0)
+        self._static_version += 1
+        if not same_frame:  # the same box and ticks (a refinement of the same surface): keep them
+            self._draw_box_and_ticks()
+        self._progressive_version = self._static_version
         if self.report is not None:
             self.set_point(self.report, *self._deltas)
 
@@ -185,9 +512,9 @@ class Plot3DView(gl.GLViewWidget):
             segments += [corners[i], corners[(i + 1) % 4]]
         segments += [(-h, h, -z), (-h, h, z)]  # the height axis at the back corner
         self.box.setData(pos=np.array(segments, dtype=float))
-        for item in self.tick_labels:
-            self.removeItem(item)
-        self.tick_labels = []
+        self.tick_labels.clear()
+        self._static_version += 1
+        self.labels_item.update()
         font = QFont()
         font.setPointSize(9)
         title_font = QFont()
@@ -208,10 +535,7 @@ class Plot3DView(gl.GLViewWidget):
         self._add_text((-h - 0.5, h + 0.5, z + 0.6), "f(x, y)", title_font, black)
 
     def _add_text(self, pos, text: str, font: QFont, color: QColor) -> None:
-        # "translucent", not GLTextItem's default "additive": dark text added to white is invisible.
-        item = gl.GLTextItem(pos=np.asarray(pos, float), text=text, font=font, color=color, glOptions="translucent")
-        self.tick_labels.append(item)
-        self.addItem(item)
+        self.tick_labels.append(_Label(np.asarray(pos, float), text, font, color))
 
     # -- the point -----------------------------------------------------------------------------
 
@@ -242,13 +566,18 @@ class Plot3DView(gl.GLViewWidget):
             self.gradient_arrow.setData(pos=np.zeros((2, 3)))
 
         # The two slices through the point, lifted a hair above the surface so they are not hidden.
+        # (Each depends on one coordinate: a step of a leaves the slice along x where it is.)
         lift = (self.z_range[1] - self.z_range[0]) * 0.004
-        xs = np.linspace(*self.x_range, 200)
-        zx, _ = slice_along_x(self._value_and_grad, b)(xs)
-        self.slice_x.setData(pos=self._to_world(xs, b, _clip_nan(zx, self.z_range) + lift))
-        ys = np.linspace(*self.y_range, 200)
-        zy, _ = slice_along_y(self._value_and_grad, a)(ys)
-        self.slice_y.setData(pos=self._to_world(a, ys, _clip_nan(zy, self.z_range) + lift))
+        frame = (self._value_and_grad, self.x_range, self.y_range, self.z_range)
+        if self._slice_keys[0] != (frame, b):
+            xs = np.linspace(*self.x_range, 200)
+            zx, _ = slice_along_x(self._value_and_grad, b)(xs)
+            self.slice_x.setData(pos=self._to_world(xs, b, _clip_nan(zx, self.z_range) + lift))
+        if self._slice_keys[1] != (frame, a):
+            ys = np.linspace(*self.y_range, 200)
+            zy, _ = slice_along_y(self._value_and_grad, a)(ys)
+            self.slice_y.setData(pos=self._to_world(a, ys, _clip_nan(zy, self.z_range) + lift))
+        self._slice_keys = ((frame, b), (frame, a))
 
         # Tangent lines (slopes ∂f/∂x, ∂f/∂y) and the secants with steps Δa, Δb, over the same spans.
         hx, hy = 0.22 * span_x, 0.22 * span_y
@@ -312,19 +641,288 @@ class Plot3DView(gl.GLViewWidget):
         self.opts["center"] = pg.Vector(0, 0, 0)
         self.setCameraPosition(**CAMERA)
 
+    # -- drawing on screen ---------------------------------------------------------------------
+
+    def attach_display(self) -> None:
+        """Show frames through a native raster child (Surface3DPanel does this; see the module's
+        docstring). Without it the view draws itself, as any GLViewWidget."""
+        if self._display is None:
+            self._display = _Display(self)
+
+    def update(self, *args) -> None:
+        """Items and camera changes ask for a frame here: one posted event however many changed.
+
+        With a display, the frame is drawn off-screen and shown by the display; the widget
+        itself is covered, and repainting it would compose its native host through OpenGL.
+        """
+        if not args and getattr(self, "_display", None) is not None:  # (GLViewMixin.__init__ calls it early)
+            if not self._frame_requested:
+                self._frame_requested = True
+                QCoreApplication.postEvent(self, QEvent(_RENDER_EVENT))
+        else:
+            super().update(*args)
+
+    def _request_frame(self) -> None:
+        if not sip.isdeleted(self):
+            self.update()
+
+    def event(self, event) -> bool:
+        if event.type() == _RENDER_EVENT:
+            self._frame_requested = False
+            self._render_frame()
+            return True
+        return super().event(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._display is not None:
+            self._display.setGeometry(self.rect())
+            self.update()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._display is not None:
+            self.update()
+
+    def initializeGL(self) -> None:
+        super().initializeGL()
+        # Qt's recipe: free what lives in this context while it still exists (a context is
+        # replaced when the widget moves to another window, and destroyed with the widget).
+        self.context().aboutToBeDestroyed.connect(self._release_gl, Qt.DirectConnection)
+        if self._display is not None:
+            self.update()  # a frame asked for before the context existed
+
+    def _release_gl(self) -> None:
+        self.makeCurrent()
+        self.release_frame_buffers()
+        self.labels_item.release_device()
+        self.doneCurrent()
+
+    def paintEvent(self, event) -> None:
+        # Qt repaints the widget itself (shown, resized): under the display, a clear will do.
+        self._covered_repaint = self._display is not None
+        try:
+            super().paintEvent(event)
+        finally:
+            self._covered_repaint = False
+
+    def paintGL(self) -> None:
+        if self._rendering_offscreen:
+            self._paint_cached_frame()
+        elif self._covered_repaint:
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+        else:
+            super().paintGL()  # the widget's own framebuffer: a grab, or no display
+
+    def _render_frame(self) -> None:
+        if sip.isdeleted(self) or not self.isVisible() or not self.isValid() or self.width() <= 0 \
+                or self.height() <= 0:
+            return  # showEvent and initializeGL ask again
+        self.makeCurrent()
+        _keep_heap_for_llvmpipe()
+        ratio = self.devicePixelRatioF()
+        ready = self.render_offscreen(round(self.width() * ratio), round(self.height() * ratio))
+        self.doneCurrent()
+        if not ready:  # a new surface is being drawn in pieces: the display keeps the last frame
+            QTimer.singleShot(1, self._request_frame)
+        elif not self._present_pending:
+            # Shown from the next turn of the event loop: the widgets' paints of this step (the
+            # slice plots, the readouts) run meanwhile, while llvmpipe rasterizes the frame.
+            self._present_pending = True
+            QTimer.singleShot(0, self._present)
+
+    def _present(self) -> None:
+        if sip.isdeleted(self):
+            return  # (a zero-timer of a view deleted meanwhile)
+        self._present_pending = False
+        frame, display = self._frame_fbo, self._display
+        if frame is None or display is None or self._static_key is None or not self.isValid():
+            return
+        w, h = frame.width(), frame.height()
+        # Two buffers: the display's image keeps pointing at the one it shows.
+        self._pixels = self._pixels[::-1] if len(self._pixels) == 2 else []
+        if not self._pixels or self._pixels[0].shape != (h, w, 4):
+            self._pixels = [np.empty((h, w, 4), np.uint8), np.empty((h, w, 4), np.uint8)]
+        pixels = self._pixels[0]
+        self.makeCurrent()
+        frame.bind()
+        # The frame is drawn upside down (see _paint_cached_frame): rows come back top row first.
+        GL.glReadPixels(0, 0, w, h, GL.GL_BGRA, GL.GL_UNSIGNED_BYTE, pixels)
+        frame.release()
+        self.doneCurrent()
+        image = QImage(pixels.data, w, h, 4 * w, QImage.Format_RGB32)
+        image.setDevicePixelRatio(w / max(self.width(), 1))
+        display.image = image
+        display.repaint()
+
+    def render_offscreen(self, width: int, height: int) -> bool:
+        """Draw one frame into the cached framebuffers (``width`` × ``height`` device px), the
+        context current. False when only a piece of a new surface was drawn: not ready to show.
+        """
+        self._frame_size = (width, height)
+        self._frame_ready = True
+        self._rendering_offscreen = True
+        try:
+            self.paintGL()
+        finally:
+            self._rendering_offscreen = False
+        return self._frame_ready
+
+    def _camera_key(self) -> tuple:
+        o = self.opts
+        c, q = o["center"], o.get("rotation")
+        rotation = None if q is None else (q.scalar(), q.x(), q.y(), q.z())
+        return (c.x(), c.y(), c.z(), o["distance"], o["fov"], o.get("elevation"), o.get("azimuth"), rotation,
+                tuple(o["bgcolor"]))
+
+    def _paint_cached_frame(self) -> None:
+        """Static items from the cached framebuffer (redrawn only when they or the camera changed),
+        the overlays drawn over a copy of it (colour and depth: the tangent plane is depth-tested
+        against the surface), and the result copied to the window."""
+        w, h = self._frame_size
+        if w <= 0 or h <= 0:
+            return
+        if self._static_fbo is None or self._static_fbo.size().width() != w or self._static_fbo.size().height() != h:
+            self.release_frame_buffers()
+            # (PyQt's default internal format 0 makes an incomplete framebuffer: name RGBA8.)
+            args = (w, h, QOpenGLFramebufferObject.CombinedDepthStencil, GL.GL_TEXTURE_2D, GL.GL_RGBA8)
+            self._static_fbo = QOpenGLFramebufferObject(*args)
+            self._frame_fbo = QOpenGLFramebufferObject(*args)
+            self._static_key = None
+        region = (0, 0, self.width(), self.height())
+        key = (w, h, region, self._camera_key(), self._static_version)
+        if key != self._static_key and not self._draw_static(key, region):
+            self._frame_ready = False
+            return
+        rect = QRect(0, 0, w, h)
+        # Depth with stencil: the packed depth-stencil buffer is then copied as it is (0.1 ms on
+        # llvmpipe; depth alone takes a shader pass, 1.7 ms).
+        everything = GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT | GL.GL_STENCIL_BUFFER_BIT
+        QOpenGLFramebufferObject.blitFramebuffer(self._frame_fbo, rect, self._static_fbo, rect, everything,
+                                                 GL.GL_NEAREST)
+        self._frame_fbo.bind()
+        self._begin_flipped(w, h, region)
+        try:
+            self._draw_items([item for item in self.items if item not in self._static_items])
+        finally:
+            self._flip_y = False
+        self._frame_fbo.release()
+        GL.glFlush()  # llvmpipe draws the overlays on its own threads while the GUI thread goes on
+
+    def _begin_flipped(self, w: int, h: int, region: tuple) -> None:
+        """Viewport and matrices for the off-screen frame, upside down: GL's rows run bottom to
+        top, and the read-back image then comes out top row first, ready to draw."""
+        GL.glViewport(0, 0, w, h)
+        self.setProjection(region, region)
+        self._projectionStack[-1] = _FLIP_Y * self._projectionStack[-1]
+        self.setModelview()
+        self._flip_y = True
+
+    def _draw_static(self, key: tuple, region: tuple) -> bool:
+        """Draw the static items into the cached frame; True once it is complete.
+
+        A new surface seen by an unchanged camera is drawn ``FACES_PER_PIECE`` faces per call,
+        each piece once llvmpipe has rasterized the one before (a fence), and the frame is used
+        once the last is rasterized: the GUI thread never waits for the rasterizer, and the
+        screen shows the previous frame meanwhile. Anything else (the camera moved, the size
+        changed) is drawn at once.
+        """
+        w, h = key[0], key[1]
+        build = self._static_build
+        if build is not None and build[0] == key and build[2] is not None:
+            if GL.glClientWaitSync(build[2], 0, 0) == GL.GL_TIMEOUT_EXPIRED:
+                return False  # the last piece is still being rasterized
+            GL.glDeleteSync(build[2])
+            build = self._static_build = (key, build[1], None)
+            if build[1] is None:  # every piece drawn and rasterized
+                self._static_build = None
+                self._static_key = key
+                return True
+        old = self._static_key
+        in_pieces = (self._static_version == self._progressive_version and old is not None
+                     and old[:-1] == key[:-1])
+        self._static_fbo.bind()
+        self._begin_flipped(w, h, region)
+        try:
+            done = self._draw_static_items(key, build, in_pieces)
+        finally:
+            self._flip_y = False
+        if not in_pieces:
+            self._static_build = None
+            self._static_key = key
+            return True
+        # Drawn in pieces: wait (without blocking) for the rasterizer before the next step.
+        self._static_build = (key, None if done else self._static_build[1],
+                              GL.glFenceSync(GL.GL_SYNC_GPU_COMMANDS_COMPLETE, 0))
+        GL.glFlush()
+        self._static_fbo.release()
+        return False
+
+    def _draw_static_items(self, key: tuple, build: tuple | None, in_pieces: bool) -> bool:
+        """Draw the next piece (or all) of the static items; True when the last is drawn."""
+        if build is None or build[0] != key:
+            self._drop_fence()
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            build = (key, 0, None)
+        start = build[1]
+        total = self.surface.face_count() if self.surface.visible() else 0
+        stop = min(start + FACES_PER_PIECE, total) if in_pieces else total
+        if stop > start:
+            self._modelViewStack.append(self.currentModelView() * self.surface.transform())
+            try:
+                self.surface.paint_faces(start, stop)
+            finally:
+                self._modelViewStack.pop()
+        self._static_build = (key, stop, None)
+        if stop < total:
+            return False
+        self._draw_items([item for item in self._static_items if item is not self.surface])
+        return True
+
+    def _drop_fence(self) -> None:
+        build = self._static_build
+        if build is not None and build[2] is not None:
+            GL.glDeleteSync(build[2])
+            self._static_build = (build[0], build[1], None)
+
+    def _draw_items(self, items, parent=None) -> None:
+        """``drawItemTree`` for a subset of the top-level items (children included), in scene order."""
+        for item in sorted(items, key=lambda i: i.depthValue()):
+            if not item.visible():
+                continue
+            if item is parent:
+                try:
+                    item.paint()
+                except Exception:  # as drawItemTree: one broken item must not blank the view
+                    from pyqtgraph import debug
+
+                    debug.printExc()
+                continue
+            self._modelViewStack.append(self.currentModelView() * item.transform())
+            try:
+                self._draw_items([*item.childItems(), item], parent=item)
+            finally:
+                self._modelViewStack.pop()
+
+    def release_frame_buffers(self) -> None:
+        """Drop the cached framebuffers (their context is current, or about to be destroyed)."""
+        self._drop_fence()
+        self._static_fbo = self._frame_fbo = None
+        self._static_key = self._static_build = None
+
     def render_image(self, width: int, height: int) -> QImage:
         """The view rendered off-screen at exactly ``width`` × ``height`` pixels, labels included.
 
-        GLTextItem paints with a QPainter on the widget, which an off-screen framebuffer does
-        not see, so the labels are hidden while rendering and painted onto the image after.
+        ``renderToArray`` draws tiles of a larger picture, which the labels' QPainter does not
+        follow, so the labels are hidden while rendering and painted onto the image after.
         """
-        for item in self.tick_labels:
-            item.setVisible(False)
+        self.labels_item.setVisible(False)
         try:
             bgra = self.renderToArray((width, height))  # (height, width, 4), BGRA, top row first
         finally:
-            for item in self.tick_labels:
-                item.setVisible(True)
+            self.labels_item.setVisible(True)
         rgba = np.ascontiguousarray(bgra[..., [2, 1, 0, 3]])
         rgba[..., 3] = 255
         image = QImage(rgba.data, width, height, 4 * width, QImage.Format_RGBA8888).copy()
@@ -414,18 +1012,39 @@ class ColorBar(QWidget):
 
 
 class Surface3DPanel(QWidget):
-    """The 3D view with its colour bar beside it."""
+    """The 3D view with its colour bar beside it.
+
+    The view sits in a native host widget: a QOpenGLWidget makes Qt compose its native parent
+    window through OpenGL on every repaint, and this way that is the host (repainted only when
+    the view is) rather than the whole main window (repainted for every readout label).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = Plot3DView()
+        self.view.attach_display()
         self.color_bar = ColorBar()
+        self.host = QWidget()
+        self.host.setObjectName("plot3dHost")
+        host_layout = QHBoxLayout(self.host)
+        host_layout.setContentsMargins(0, 0, 0, 0)
+        host_layout.addWidget(self.view)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.host, 1)
         layout.addWidget(self.color_bar)
 
-    def set_surface(self, value_and_grad, grid: SurfaceGrid) -> None:
-        self.view.set_surface(value_and_grad, grid)
+    def showEvent(self, event) -> None:
+        # Made native only now, inside its window: a native widget without a parent window would
+        # become a top level, and its GL view would lose its context when moved into the window.
+        if not self.host.testAttribute(Qt.WA_NativeWindow):
+            # Otherwise every sibling up the tree would be made native too.
+            QCoreApplication.setAttribute(Qt.AA_DontCreateNativeWidgetSiblings)
+            self.host.setAttribute(Qt.WA_DontCreateNativeAncestors)
+            self.host.setAttribute(Qt.WA_NativeWindow)
+        super().showEvent(event)
+
+    def set_surface(self, value_and_grad, grid: SurfaceGrid, mesh: SurfaceMesh | None = None) -> None:
+        self.view.set_surface(value_and_grad, grid, mesh)
         self.color_bar.set_range(*self.view.z_range)

@@ -146,3 +146,51 @@ def test_render_shows_surface_colours(qtbot, window):
     assert blue > 200, "the low (blue) end of coolwarm is missing"
     assert red > 20, "the high (red) end of coolwarm is missing"
     assert len({tuple(p // 32) for p in flat}) > 10
+
+
+def colour_counts(image) -> tuple[int, int]:
+    """(bluish, reddish) pixels of a QImage, sampled every 4 px: the two ends of coolwarm."""
+    pixels = np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(0, image.width(), 4)]
+                       for y in range(0, image.height(), 4)]).reshape(-1, 3).astype(int)
+    blue = ((pixels[:, 2] > 150) & (pixels[:, 0] < 120)).sum()
+    red = ((pixels[:, 0] > 150) & (pixels[:, 2] < 110)).sum()
+    return int(blue), int(red)
+
+
+def test_frames_are_shown_by_a_native_display_and_the_window_stays_raster(qtbot, window):
+    """The GL view sits in a native host and its frames reach the screen through a native raster
+    child; nothing else in the window is made native (each native widget is its own X window)."""
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtWidgets import QWidget
+
+    type_expression(qtbot, window, "x^2*y + y")
+    qtbot.waitUntil(lambda: window.page3d.resolution == 200, timeout=5000)
+    display = window.findChild(QWidget, "plot3dDisplay")
+    assert display is not None and display.parent() is window.plot3d and display.isVisible()
+    assert display.geometry() == window.plot3d.rect()
+    qtbot.waitUntil(lambda: display.image is not None, timeout=5000)
+    qtbot.wait(300)  # the refined surface, drawn in pieces
+    blue, red = colour_counts(display.image)
+    assert blue > 200 and red > 20
+    natives = {w.objectName() for w in window.findChildren(QWidget) if w.testAttribute(Qt.WA_NativeWindow)}
+    assert natives == {"plot3dHost", "plot3dDisplay"}
+
+
+def test_grab_of_the_view_draws_the_scene(qtbot, window):
+    type_expression(qtbot, window, "x^2*y + y")
+    qtbot.waitUntil(lambda: window.page3d.resolution == 200, timeout=5000)
+    image = window.plot3d.grab().toImage()
+    assert (image.width(), image.height()) == (window.plot3d.width(), window.plot3d.height())
+    blue, red = colour_counts(image)
+    assert blue > 200 and red > 20
+
+
+def test_a_new_range_drops_the_pending_refinement(qtbot, window):
+    type_expression(qtbot, window, "sin(x) * cos(y)")
+    spin(window, "xMinSpin").setValue(-3.0)
+    spin(window, "xMinSpin").setValue(-1.0)  # before the refinement of -3.0 arrived
+    qtbot.waitUntil(lambda: window.plot3d.grid.z.shape == (200, 200) and window.plot3d.x_range == (-1.0, 6.0),
+                    timeout=5000)
+    qtbot.wait(300)  # nothing older arrives later
+    assert window.plot3d.x_range == (-1.0, 6.0) and window.plot3d.grid.x[0] == -1.0
+    assert window.page3d.resolution == 200
