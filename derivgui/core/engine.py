@@ -95,25 +95,6 @@ def _elemwise_to_ufuncs(fgraph, node):
     return None
 
 
-@node_rewriter([Elemwise])
-def _one_minus_sigmoid(fgraph, node):
-    """``1 − σ(u)`` → ``σ(−u)``, always.
-
-    PyTensor's own version of this rewrite skips a σ(u) that is used elsewhere too, which is
-    exactly the sigmoid's derivative ``σ(x)·(1 − σ(x))``: there ``1 − σ(x)`` cancels to 0 for
-    x > 37 and the derivative's relative accuracy decays like eˣ·10⁻¹⁶. ``σ(−x)`` is exact.
-    """
-    if not isinstance(node.op.scalar_op, ps.Sub):
-        return None
-    one, s = node.inputs
-    if not (s.owner and isinstance(s.owner.op, Elemwise) and isinstance(s.owner.op.scalar_op, ps_math.Sigmoid)):
-        return None
-    if not (isinstance(one, Constant) and np.all(one.data == 1.0)):
-        return None
-    out = pt.sigmoid(-s.owner.inputs[0])
-    return [out] if out.type == node.outputs[0].type else None
-
-
 def compile_mode() -> Mode:
     """The mode for an interactive app: fast to compile, no C compiler, no JIT.
 
@@ -135,7 +116,6 @@ def compile_mode() -> Mode:
         )
         .excluding("fusion", "inplace", "local_log1p", "ShapeOpt", "UnShapeOpt", "BlasOpt")
         # After specialize (2) and specialize_device (48.6), before the final merge (49).
-        .register((in2out(_one_minus_sigmoid, name="one_minus_sigmoid"), 48.7))
         .register((in2out(_elemwise_to_ufuncs, name="elemwise_to_ufuncs"), 48.8))
     )
 
