@@ -88,9 +88,11 @@ class _Overlay(pg.GraphicsObject):
         self._padding: tuple[float, float] | None = None  # ``pad_px`` in item units, for the view's transform
 
     def setData(self, x, y) -> None:  # noqa: N802 (pyqtgraph's name)
+        x, y = [float(v) for v in x], [float(v) for v in y]  # a handful: plain Python beats NumPy here
+        if x == self._x and y == self._y:
+            return  # (the tangent on a Δa step)
         self.prepareGeometryChange()
-        self._x = [float(v) for v in x]  # a handful of floats: plain Python beats NumPy here
-        self._y = [float(v) for v in y]
+        self._x, self._y = x, y
         finite = [(px, py) for px, py in zip(self._x, self._y, strict=True) if math.isfinite(px) and math.isfinite(py)]
         if finite:
             xs, ys = [px for px, _py in finite], [py for _px, py in finite]
