@@ -77,6 +77,12 @@ class MainWindow(QMainWindow):
         self.formula.setToolTip("the derivative autodiff built: PyTensor's gradient graph after its rewrites")
         self.formula.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.formula.setStyleSheet("color: #8a4b00; font-size: 13pt;")
+        # One height for every formula: superscripts and √ come from fallback fonts with other
+        # ascents, and a label 1 px taller relaid the window out and re-rendered the whole plot.
+        self.formula.setText("autodiff:  ∂f/∂x = √(x² + y⁻¹)·σ(−x)·log₁₀(x)  ∂f/∂y")
+        self.formula.ensurePolished()
+        self.formula.setFixedHeight(self.formula.sizeHint().height() + 2)
+        self.formula.setText("")
         self.plot2d = Plot2DView(cache_static=True)
         self.page3d = SurfacePage()
         self.plot3d = self.page3d.view
