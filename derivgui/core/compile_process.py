@@ -68,9 +68,15 @@ class CompileProcess:
         self._child: subprocess.Popen | None = None
 
     def start(self) -> None:
-        """Start the child now (it imports PyTensor and warms up while the caller goes on)."""
+        """Start the child now (it imports PyTensor and warms up while the caller goes on).
+
+        A child that cannot start is not an error here: the first request reports it.
+        """
         with self._lock:
-            self._ensure_child()
+            try:
+                self._ensure_child()
+            except OSError:
+                self._child = None
 
     def compile(self, text: str) -> Program:
         """The program for a checked expression's text; raises ExpressionError or CompileProcessDied."""
