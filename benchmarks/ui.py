@@ -220,10 +220,15 @@ class Probe:
             return "compile"
         return f"thread {ident}"
 
-    def wrap(self, owner, name: str, label: str) -> None:
+    def wrap(self, owner, name: str, label, after=None, description: str | None = None) -> None:
+        """Time every call of ``owner.name`` (an interval while recording).
+
+        ``label`` is a string, or a function of the call's arguments that gives one; ``after(args,
+        start, end, cpu)`` runs after every call, recording or not, for the probes that keep more.
+        """
         original = getattr(owner, name, None)
         if original is None:
-            self.missing.append(label)
+            self.missing.append(description or label)
             return
         probe = self
 
@@ -233,11 +238,15 @@ class Probe:
             try:
                 return original(*args, **kwargs)
             finally:
+                t1, c = perf(), cpu() - c0
+                if after is not None:
+                    after(args, t0, t1, c)
                 if probe.recording:
-                    probe.intervals.append((label, threading.get_ident(), t0, perf(), cpu() - c0))
+                    text = label(args) if callable(label) else label
+                    probe.intervals.append((text, threading.get_ident(), t0, t1, c))
 
         setattr(owner, name, timed)
-        self.wrapped.append(label)
+        self.wrapped.append(description or label)
 
     def gc_callback(self, phase: str, info: dict) -> None:
         ident = threading.get_ident()
@@ -266,42 +275,23 @@ class Probe:
         from derivgui.ui import main_window, plot2d, readouts, worker
 
         probe = self
-        original_compile = worker.CompileWorker._compiled
 
-        @functools.wraps(original_compile)
-        def compile_request(compile_worker, text):
+        def compile_request_done(args, t0, t1, _cpu) -> None:
+            _worker, text = args
             probe.worker_thread = threading.get_ident()
-            t0, c0 = perf(), cpu()
-            try:
-                return original_compile(compile_worker, text)
-            finally:
-                t1 = perf()
-                probe.compile_times[text] = t1 - t0
-                probe.compile_spans[text] = (t0, t1)
-                if probe.recording:
-                    probe.intervals.append(("compile (worker)", probe.worker_thread, t0, t1, cpu() - c0))
+            probe.compile_times[text] = t1 - t0
+            probe.compile_spans[text] = (t0, t1)
 
         # The worker thread parses, then waits for the compile process (wall time, little CPU).
-        worker.CompileWorker._compiled = compile_request
-        self.wrapped.append("compile (worker)")
+        self.wrap(worker.CompileWorker, "_compiled", "compile (worker)", after=compile_request_done)
 
-        original_on_compiled = main_window.MainWindow._on_compiled
+        def on_compiled_done(args, t0, t1, _cpu) -> None:
+            window, *rest = args
+            # Only a result that became the plotted expression marks "compiled" for its text.
+            if window.compiled is not None and any(arg is window.compiled for arg in rest):
+                probe.compiled_at[window.compiled.text] = (t0, t1)
 
-        @functools.wraps(original_on_compiled)
-        def on_compiled(window, *args, **kwargs):
-            t0, c0 = perf(), cpu()
-            try:
-                return original_on_compiled(window, *args, **kwargs)
-            finally:
-                t1 = perf()
-                # Only a result that became the plotted expression marks "compiled" for its text.
-                if window.compiled is not None and any(arg is window.compiled for arg in args):
-                    probe.compiled_at[window.compiled.text] = (t0, t1)
-                if probe.recording:
-                    probe.intervals.append(("MainWindow._on_compiled", threading.get_ident(), t0, t1, cpu() - c0))
-
-        main_window.MainWindow._on_compiled = on_compiled
-        self.wrapped.append("MainWindow._on_compiled")
+        self.wrap(main_window.MainWindow, "_on_compiled", "MainWindow._on_compiled", after=on_compiled_done)
 
         for name in ("update_point", "update_check", "_update_error_plot"):
             self.wrap(main_window.MainWindow, name, f"MainWindow.{name}")
@@ -313,26 +303,22 @@ class Probe:
 
         import pyqtgraph as pg
 
-        original_paint = pg.GraphicsView.paintEvent  # Plot2DView and the other pyqtgraph views inherit it
+        def view_painted(args, t0, t1, c) -> None:
+            view = args[0]
+            if view is probe.plot:
+                probe.plot_paints.append((t0, t1, c))
+            elif probe.view_paints:
+                watched = probe.view_paints.get(view.objectName())
+                if watched is not None:
+                    watched.append((t0, t1, c))
 
-        def paint_event(view, event):
-            t0, c0 = perf(), cpu()
-            try:
-                return original_paint(view, event)
-            finally:
-                t1, c = perf(), cpu() - c0
-                if view is probe.plot:
-                    probe.plot_paints.append((t0, t1, c))
-                elif probe.view_paints:
-                    watched = probe.view_paints.get(view.objectName())
-                    if watched is not None:
-                        watched.append((t0, t1, c))
-                if probe.recording:
-                    label = "plot paintEvent" if view is probe.plot else f"paintEvent {view.objectName() or 'view'}"
-                    probe.intervals.append((label, threading.get_ident(), t0, t1, c))
+        def paint_label(args) -> str:
+            view = args[0]
+            return "plot paintEvent" if view is probe.plot else f"paintEvent {view.objectName() or 'view'}"
 
-        pg.GraphicsView.paintEvent = paint_event
-        self.wrapped.append("paintEvent of every pyqtgraph view")
+        # Plot2DView and the other pyqtgraph views inherit GraphicsView.paintEvent.
+        self.wrap(pg.GraphicsView, "paintEvent", paint_label, after=view_painted,
+                  description="paintEvent of every pyqtgraph view")
         gc.callbacks.append(self.gc_callback)
 
     def install_3d(self) -> None:
@@ -353,23 +339,13 @@ class Probe:
         # A smooth GLMeshItem computes its vertex normals lazily, in its first paint after setMeshData.
         self.wrap(gl.MeshData, "vertexNormals", "MeshData.vertexNormals")
         probe = self
-        original_paint_gl = plot3d.Plot3DView.paintGL
 
-        @functools.wraps(original_paint_gl)
-        def paint_gl(view, *args, **kwargs):
-            t0, c0 = perf(), cpu()
-            try:
-                return original_paint_gl(view, *args, **kwargs)
-            finally:
-                t1, c = perf(), cpu() - c0
-                watched = probe.view_paints.get("plot3d")
-                if watched is not None:
-                    watched.append((t0, t1, c))
-                if probe.recording:
-                    probe.intervals.append(("plot3d paintGL", threading.get_ident(), t0, t1, c))
+        def gl_painted(_args, t0, t1, c) -> None:
+            watched = probe.view_paints.get("plot3d")
+            if watched is not None:
+                watched.append((t0, t1, c))
 
-        plot3d.Plot3DView.paintGL = paint_gl
-        self.wrapped.append("Plot3DView.paintGL")
+        self.wrap(plot3d.Plot3DView, "paintGL", "plot3d paintGL", after=gl_painted, description="Plot3DView.paintGL")
 
     def watch(self, *names: str) -> list[list[tuple[float, float, float]]]:
         """Record the paints of the views with these objectNames; returns their (live) lists."""
