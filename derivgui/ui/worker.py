@@ -71,10 +71,7 @@ class CompileWorker(QObject):
 
     def _compiled(self, text: str) -> CompiledExpression:
         expression = parse(text)
-        kernel = kernel_cache.get(expression)
-        if kernel is None:
-            program = self._ask(self.compiler.compile, expression.normalized)
-            kernel = kernel_cache.put(expression, program)
+        kernel = kernel_cache.get_or_build(expression, lambda e: self._ask(self.compiler.compile, e.normalized))
         return CompiledExpression(expression, kernel)
 
     def _ask(self, question, text: str):
