@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PyQt5.QtCore import QCoreApplication, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QInputMethodEvent, QTextCharFormat
-from PyQt5.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+from derivgui.ui.one_line_label import OneLineLabel
 
 DEBOUNCE_MS = 150
 HISTORY_LIMIT = 100
@@ -58,9 +60,8 @@ class ExpressionEditor(QWidget):
             "Type f(x) or f(x, y). ^ or ** is power, 2x and (x+1)(x-1) are products,\n"
             "functions: exp log ln sqrt sin cos tan sigmoid tanh abs min max …  Up/Down: history")
         self.line.setClearButtonEnabled(True)
-        self.message = QLabel(" ")
+        self.message = OneLineLabel("", sample="✗ column 12: √ ² ✓ f(x, y)")
         self.message.setObjectName("expressionMessage")
-        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

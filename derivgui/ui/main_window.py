@@ -41,6 +41,7 @@ from derivgui.ui.editor import ExpressionEditor
 from derivgui.ui.error_plot import ErrorPlot
 from derivgui.ui.export import install_export_actions
 from derivgui.ui.lessons_panel import LessonsDock
+from derivgui.ui.one_line_label import OneLineLabel
 from derivgui.ui.page3d import SurfacePage
 from derivgui.ui.plot2d import Plot2DView
 from derivgui.ui.readouts import ALONG_X, ALONG_Y, SlopeReadouts
@@ -72,17 +73,10 @@ class MainWindow(QMainWindow):
         self._error_dock_was_visible = True
 
         self.editor = ExpressionEditor()
-        self.formula = QLabel("")
+        self.formula = OneLineLabel("the derivative autodiff built: PyTensor's gradient graph after its rewrites",
+                                    sample="autodiff:  ∂f/∂x = √(x² + y⁻¹)·σ(−x)·log₁₀(x)  ∂f/∂y")
         self.formula.setObjectName("derivativeFormulaLabel")
-        self.formula.setToolTip("the derivative autodiff built: PyTensor's gradient graph after its rewrites")
-        self.formula.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.formula.setStyleSheet("color: #8a4b00; font-size: 13pt;")
-        # One height for every formula: superscripts and √ come from fallback fonts with other
-        # ascents, and a label 1 px taller relaid the window out and re-rendered the whole plot.
-        self.formula.setText("autodiff:  ∂f/∂x = √(x² + y⁻¹)·σ(−x)·log₁₀(x)  ∂f/∂y")
-        self.formula.ensurePolished()
-        self.formula.setFixedHeight(self.formula.sizeHint().height() + 2)
-        self.formula.setText("")
         self.plot2d = Plot2DView(cache_static=True)
         self.page3d = SurfacePage()
         self.plot3d = self.page3d.view

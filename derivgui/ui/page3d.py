@@ -77,7 +77,8 @@ class SurfacePage(QWidget):
         self.y_range = (-6.0, 6.0)
         self.resolution = 0
         self._slices_framed = False  # the slice plots are framed once per function, then left to the user
-        self._slice_at = (None, None)  # the b and a whose slices the plots show
+        self._slice_x_at: float | None = None  # the b whose slice x ↦ f(x, b) is drawn
+        self._slice_y_at: float | None = None  # the a whose slice y ↦ f(a, y) is drawn
         self._framing: list[str] = []  # plots still to be framed for a new function, one per turn
         self.report: PointReport | None = None
         self._draft_pending = False
@@ -217,19 +218,32 @@ class SurfacePage(QWidget):
             # as it is then, so that the window stays responsive in between.
             self._slices_framed = True
             self._framing = ["slice_x", "slice_y", "gradient"]
-            self._slice_at = (None, None)
+            self._slice_x_at = self._slice_y_at = None
             for _plot in self._framing:
                 self._queue_job(self._frame_next)
             return
-        # A slice's curve depends on the other coordinate only: a step of a leaves f(x, b) as it is.
-        if self._slice_at[0] != report.b:
-            self.slice_x.set_function(slice_along_x(self._value_and_grad, report.b))
-        if self._slice_at[1] != report.a:
-            self.slice_y.set_function(slice_along_y(self._value_and_grad, report.a))
-        self._slice_at = (report.b, report.a)
+        # A plot still to be framed is left as it is: its turn shows the point as it is then (moving
+        # it now would repaint it whole in this turn, next to the plot being framed).
+        if "slice_x" not in self._framing:
+            self._show_slice_x(report)
+        if "slice_y" not in self._framing:
+            self._show_slice_y(report)
+        if "gradient" not in self._framing:
+            self._update_gradient(fit=True)
+
+    def _show_slice_x(self, report: PointReport, x_range: tuple[float, float] | None = None) -> None:
+        """x ↦ f(x, b) at the point; a step of a moves only the point on it (the curve is b's)."""
+        if x_range is not None or self._slice_x_at != report.b:
+            self.slice_x.set_function(slice_along_x(self._value_and_grad, report.b), x_range=x_range)
+            self._slice_x_at = report.b
         self.slice_x.set_report(report.along_x)
+
+    def _show_slice_y(self, report: PointReport, y_range: tuple[float, float] | None = None) -> None:
+        """y ↦ f(a, y) at the point; a step of b moves only the point on it."""
+        if y_range is not None or self._slice_y_at != report.a:
+            self.slice_y.set_function(slice_along_y(self._value_and_grad, report.a), x_range=y_range)
+            self._slice_y_at = report.a
         self.slice_y.set_report(report.along_y)
-        self._update_gradient(fit="gradient" not in self._framing)
 
     def _update_gradient(self, fit: bool) -> None:
         report = self.report
@@ -246,17 +260,12 @@ class SurfacePage(QWidget):
         if not self._framing or self._value_and_grad is None or self.report is None:
             return
         what = self._framing.pop(0)
-        report, vg = self.report, self._value_and_grad
         if what == "slice_x":
-            self.slice_x.set_function(slice_along_x(vg, report.b), x_range=self.x_range)
-            self.slice_x.set_report(report.along_x)
+            self._show_slice_x(self.report, x_range=self.x_range)
         elif what == "slice_y":
-            self.slice_y.set_function(slice_along_y(vg, report.a), x_range=self.y_range)
-            self.slice_y.set_report(report.along_y)
+            self._show_slice_y(self.report, y_range=self.y_range)
         else:
             self._update_gradient(fit=True)
-        if not self._framing:
-            self._slice_at = (report.b, report.a)
 
     def _fit_gradient_range(self, half: float, gx: np.ndarray, gy: np.ndarray) -> None:
         """Frame the gradient plot, changing its y range only when the curves leave it or fill

@@ -106,6 +106,18 @@ def test_invalid_expression_keeps_last_plot_and_marks_column(qtbot, window):
     assert "✓" in window.editor.message.text()
 
 
+def test_a_long_expression_and_formula_do_not_widen_the_window(qtbot, window):
+    size = window.size()
+    text = " + ".join(f"sin({k}*x)*exp(-x^2/{k})*log(1 + x^2/{k})" for k in range(1, 9))
+    type_expression(qtbot, window, text)
+    qtbot.waitUntil(lambda: "f′(x) =" in window.formula.text(), timeout=20000)
+    qtbot.wait(50)  # a layout request is handled in a later turn of the event loop
+    assert window.formula.fontMetrics().horizontalAdvance(window.formula.text()) > window.width()
+    assert window.size() == size
+    assert window.formula.text() in window.formula.toolTip()  # the clipped text is whole there
+    assert text in window.editor.message.toolTip()
+
+
 def test_fifty_quick_expressions_end_on_the_last(qtbot, window):
     line = window.editor.line
     texts = [f"{k}*x^2 + sin({k}x)" for k in range(1, 51)]
