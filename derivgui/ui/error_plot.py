@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QLineF, QPointF, QRect, QRectF, Qt
 from PyQt5.QtGui import QTransform
 from PyQt5.QtWidgets import QGraphicsTextItem, QLabel, QStyleOptionGraphicsItem, QVBoxLayout, QWidget
 
+from derivgui.core.geometry import range_still_fits
 from derivgui.core.steps import StepErrors, reference_line
-from derivgui.ui.plot2d import Dots, cache_as_pixmaps, fit_pixmap_cache, paint_viewport_opaquely
+from derivgui.ui.plot2d import Dots, cache_as_pixmaps, fit_pixmap_cache, keep_axis_widths, paint_viewport_opaquely
 
 NOTE = ("Right of the V the secant is not yet the tangent: the error falls like Δa (forward) or Δa² "
         "(central). Left of it f(a + Δa) and f(a) share most of their ~16 digits and the difference "
@@ -138,6 +141,7 @@ class ErrorPlot(QWidget):
         item.setLabel("bottom", "|Δa|")
         item.setLabel("left", "|slope error|")
         item.showGrid(x=True, y=True, alpha=0.2)
+        keep_axis_widths(item)
         item.addLegend(offset=(-10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         self.forward = item.plot(name="forward (f(a+Δa) − f(a))/Δa", pen=pg.mkPen("#d62728", width=2),
                                  connect="finite")
@@ -161,6 +165,7 @@ class ErrorPlot(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.note)
         self.errors: StepErrors | None = None
+        self._y_range: tuple[float, float] | None = None  # log10 of the errors shown
         self._current_step: float | None = None  # the Δa the marker shows, or will when the plot is shown
         # Δa steps move only the marker: the rest is drawn from pixmaps (a step's repaint of the
         # marker's strip took ~2 ms, most of it replaying the axes and the grid; measured).
@@ -195,10 +200,18 @@ class ErrorPlot(QWidget):
         else:  # the difference was exact at every step (f linear): there is no V to show
             self.best.setData([], [])
             self.best_label.setText("")
-        finite = np.concatenate([_log10(errors.forward), _log10(errors.central)])
-        finite = finite[np.isfinite(finite)]
-        if finite.size:
-            self.plot.getPlotItem().setYRange(max(finite.min(), -17) - 0.5, finite.max() + 1.0, padding=0)
+        self._fit_y_range(np.concatenate([_log10(errors.forward), _log10(errors.central)]))
+
+    def _fit_y_range(self, log_errors: np.ndarray) -> None:
+        """Whole decades, kept while the errors fit them: the next function's curves then
+        repaint over the same axes (re-rendering the log axes took ~5 ms each, measured)."""
+        finite = log_errors[np.isfinite(log_errors)]
+        if not finite.size:
+            return
+        lo, hi = max(finite.min(), -17.0), finite.max()
+        if not range_still_fits(self._y_range, lo, hi):
+            self._y_range = (math.floor(lo) - 0.5, math.ceil(hi) + 0.5)
+            self.plot.getPlotItem().setYRange(*self._y_range, padding=0)
 
     def set_current_step(self, delta: float) -> None:
         """Move the marker to |Δa|; while the plot is hidden (dock closed, 3D), only when it is shown."""

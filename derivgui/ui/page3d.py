@@ -11,7 +11,7 @@ from PyQt5 import sip
 from PyQt5.QtCore import QCoreApplication, QEvent, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QGraphicsItem, QSplitter, QVBoxLayout, QWidget
 
-from derivgui.core.geometry import robust_y_range
+from derivgui.core.geometry import range_still_fits, robust_y_range
 from derivgui.core.surface import (
     PointReport,
     gradient_along_line,
@@ -20,7 +20,7 @@ from derivgui.core.surface import (
     slice_along_y,
     surface_mesh,
 )
-from derivgui.ui.plot2d import Plot2DView
+from derivgui.ui.plot2d import Plot2DView, keep_axis_widths
 from derivgui.ui.plot3d import HALF_XY, HALF_Z, Surface3DPanel
 
 DRAFT_RESOLUTION = 100  # while ranges or the expression change
@@ -50,6 +50,7 @@ class SurfacePage(QWidget):
         item.setTitle("∇f along the diagonal (a + t, b + t)", color="k", size="10pt")
         item.setLabel("bottom", "t")
         item.showGrid(x=True, y=True, alpha=0.15)
+        keep_axis_widths(item)
         item.addLegend(offset=(8, 8), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         # Plain curve items: a PlotDataItem's setData costs ~0.3 ms of generality, on every step.
         self.grad_x_curve = pg.PlotCurveItem(name="∂f/∂x", pen=pg.mkPen("#1f77b4", width=2), connect="finite")
@@ -273,9 +274,7 @@ class SurfacePage(QWidget):
         auto-range repainted again for the new range)."""
         lo, hi = robust_y_range(np.concatenate([gx, gy]))
         x_range = (-half, half)
-        current = self._gradient_y_range
-        refit = current is None or lo < current[0] or hi > current[1] \
-            or hi - lo < 0.5 * (current[1] - current[0])
+        refit = not range_still_fits(self._gradient_y_range, lo, hi)
         if refit:
             pad = 0.15 * (hi - lo)
             self._gradient_y_range = (lo - pad, hi + pad)

@@ -12,7 +12,14 @@ from PyQt5.QtGui import QFont, QPainter, QPainterPath, QPixmap, QPixmapCache
 from PyQt5.QtWidgets import QGraphicsItem
 from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 
-from derivgui.core.geometry import SampledCurve, SecantReport, line_through, robust_y_range, sample_curve
+from derivgui.core.geometry import (
+    SampledCurve,
+    SecantReport,
+    line_through,
+    range_still_fits,
+    robust_y_range,
+    sample_curve,
+)
 
 COLORS = {
     "f": "#1f77b4",
@@ -65,6 +72,18 @@ def paint_viewport_opaquely(view: pg.GraphicsView) -> None:
     if view.backgroundBrush().isOpaque():
         view.viewport().setAutoFillBackground(False)
         view.viewport().setAttribute(Qt.WA_OpaquePaintEvent, True)
+
+
+def keep_axis_widths(item: pg.PlotItem) -> None:
+    """Let the axes' room for tick labels grow but never shrink.
+
+    pyqtgraph fits the left axis's width to its widest tick label: a new y range with shorter or
+    longer labels ("0.5" after "−1000") resized the axis, which re-laid the plot out, resized its
+    view and re-rendered every cached item in it (half of the new expressions in
+    benchmarks/ui.py section 2 did, measured). Grown once, the width stays.
+    """
+    for name in ("left", "bottom"):
+        item.getAxis(name).setStyle(autoReduceTextSpace=False)
 
 
 class _Overlay(pg.GraphicsObject):
@@ -303,6 +322,7 @@ class Plot2DView(pg.PlotWidget):
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTextPen("k")
             item.getAxis(axis).setPen(pg.mkPen("#444"))
+        keep_axis_widths(item)
         self.legend = item.addLegend(offset=(10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         self._value_and_grad = None
         self._report: SecantReport | None = None
@@ -388,20 +408,28 @@ class Plot2DView(pg.PlotWidget):
     # -- data in -----------------------------------------------------------------------------
 
     def set_function(self, value_and_grad, x_range: tuple[float, float] | None = None) -> None:
-        """Show a new compiled function; with ``x_range``, frame it (y from the curve's values)."""
+        """Show a new compiled function; with ``x_range``, frame it (y from the curve's values),
+        keeping the y range while the new curve fits it well (see ``frame``)."""
         self._value_and_grad = value_and_grad
         if x_range is not None:
-            self.frame(*x_range)
+            self.frame(*x_range, keep_fitting_y=True)
         self.resample()
         self._resample_timer.stop()  # framing queued a resample for the range it just set: done
 
-    def frame(self, x_min: float, x_max: float) -> None:
-        """Show [x_min, x_max] with a y range that fits the curve (robust against poles)."""
+    def frame(self, x_min: float, x_max: float, keep_fitting_y: bool = False) -> None:
+        """Show [x_min, x_max] with a y range that fits the curve (robust against poles).
+
+        ``keep_fitting_y`` keeps the y range on screen when the curve lies inside it and fills at
+        least half of it: the axes stay put from one expression to a similar next one, as the eye
+        expects, and are not re-rendered.
+        """
         y_lo, y_hi = -1.0, 1.0
         if self._value_and_grad is not None:
             xs = np.linspace(x_min, x_max, 400)
             values, (slopes,) = self._value_and_grad(xs)
             y_lo, y_hi = robust_y_range(np.concatenate([values, slopes]))
+        if keep_fitting_y and range_still_fits(self.visible_y_range(), y_lo, y_hi):
+            y_lo, y_hi = self.visible_y_range()
         self.getPlotItem().getViewBox().setRange(xRange=(x_min, x_max), yRange=(y_lo, y_hi), padding=0)
 
     def visible_x_range(self) -> tuple[float, float]:

@@ -155,3 +155,25 @@ def test_step_marker_paints_as_an_infinite_line_and_moves_cleanly(qtbot):
         assert np.array_equal(pixels(plots[0]), pixels(plots[1])), delta
         # Stale pixels never go away by themselves; the screen catches up with the last repaint.
         qtbot.waitUntil(lambda: np.array_equal(screen_pixels(plots[0]), pixels(plots[0])), timeout=3000)
+
+
+def test_error_plot_keeps_its_decades_while_the_errors_fit(qtbot):
+    from derivgui.core.steps import step_errors
+    from derivgui.ui.error_plot import ErrorPlot
+
+    plot = ErrorPlot()
+    qtbot.addWidget(plot)
+
+    def y_range() -> tuple[float, float]:
+        return tuple(plot.plot.getPlotItem().getViewBox().viewRange()[1])
+
+    plot.set_errors(step_errors(lambda x: (np.sin(x), (np.cos(x),)), 1.0))
+    first = y_range()
+    assert first[0] % 1 == pytest.approx(0.5) and first[1] % 1 == pytest.approx(0.5)  # whole decades
+    plot.set_errors(step_errors(lambda x: (np.sin(1.1 * x), (1.1 * np.cos(1.1 * x),)), 1.0))
+    assert y_range() == first  # a similar function: the same axes, not re-rendered
+    plot.set_errors(step_errors(lambda x: (1e6 * np.exp(x), (1e6 * np.exp(x),)), 1.0))
+    lo, hi = y_range()
+    assert hi > first[1]  # errors above the old range: framed anew around them
+    log_errors = np.log10(plot.errors.forward[plot.errors.forward > 0])
+    assert lo <= max(log_errors.min(), -17) and log_errors.max() <= hi
