@@ -13,6 +13,7 @@ from PyQt5.QtWidgets import QGraphicsTextItem, QLabel, QStyleOptionGraphicsItem,
 from derivgui.core.geometry import range_still_fits
 from derivgui.core.steps import StepErrors, reference_line
 from derivgui.ui.plot2d import Dots, cache_as_pixmaps, fit_pixmap_cache, keep_axis_widths, paint_viewport_opaquely
+from derivgui.ui.static_layer import LayeredPlotWidget
 
 NOTE = ("Right of the V the secant is not yet the tangent: the error falls like Δa (forward) or Δa² "
         "(central). Left of it f(a + Δa) and f(a) share most of their ~16 digits and the difference "
@@ -131,7 +132,7 @@ class ErrorPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = LayeredPlotWidget(background="w")
         self.plot.setObjectName("errorPlot")
         item = self.plot.getPlotItem()
         # Data are plotted as log10 values on log axes so zero errors become gaps, not -inf.
@@ -167,11 +168,14 @@ class ErrorPlot(QWidget):
         self.errors: StepErrors | None = None
         self._y_range: tuple[float, float] | None = None  # log10 of the errors shown
         self._current_step: float | None = None  # the Δa the marker shows, or will when the plot is shown
-        # Δa steps move only the marker: the rest is drawn from pixmaps (a step's repaint of the
-        # marker's strip took ~2 ms, most of it replaying the axes and the grid; measured).
-        curves = (self.forward, self.central, self.order1, self.order2)
-        cache_as_pixmaps(self.plot, [item.getAxis("left"), item.getAxis("bottom"), item.legend, self.best,
-                                     *(curve.curve for curve in curves)])
+        # Δa steps move only the marker: the rest is the view's background, or a pixmap (the
+        # legend, above the marker). A step's repaint of the marker's strip took ~2 ms, most of it
+        # replaying the axes and the grid (measured).
+        view_box = item.getViewBox()
+        self.plot.set_static_items([item.getAxis("left"), item.getAxis("bottom"), self.best, self.forward,
+                                    self.central, self.order1, self.order2],
+                                   changes=[view_box.sigTransformChanged, view_box.sigResized])
+        cache_as_pixmaps(self.plot, [item.legend])
         paint_viewport_opaquely(self.plot)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -201,6 +205,7 @@ class ErrorPlot(QWidget):
             self.best.setData([], [])
             self.best_label.setText("")
         self._fit_y_range(np.concatenate([_log10(errors.forward), _log10(errors.central)]))
+        self.plot.static_layer.invalidate()
 
     def _fit_y_range(self, log_errors: np.ndarray) -> None:
         """Whole decades, kept while the errors fit them: the next function's curves then

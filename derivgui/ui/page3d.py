@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5 import sip
 from PyQt5.QtCore import QCoreApplication, QEvent, Qt, QTimer, pyqtSignal
-from PyQt5.QtWidgets import QGraphicsItem, QSplitter, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from derivgui.core.geometry import range_still_fits, robust_y_range
 from derivgui.core.surface import (
@@ -20,8 +20,9 @@ from derivgui.core.surface import (
     slice_along_y,
     surface_mesh,
 )
-from derivgui.ui.plot2d import Plot2DView, keep_axis_widths
+from derivgui.ui.plot2d import Plot2DView, cache_as_pixmaps, keep_axis_widths, paint_viewport_opaquely
 from derivgui.ui.plot3d import HALF_XY, HALF_Z, Surface3DPanel
+from derivgui.ui.static_layer import LayeredPlotWidget
 
 DRAFT_RESOLUTION = 100  # while ranges or the expression change
 IDLE_RESOLUTION = 200  # once things are still
@@ -40,11 +41,12 @@ class SurfacePage(QWidget):
         super().__init__(parent)
         self.surface = Surface3DPanel()
         self.view = self.surface.view
-        self.slice_x = Plot2DView(object_name="sliceXPlot", variable="x", point="a",
-                                  function="f(x, b)", derivative="∂f/∂x")
-        self.slice_y = Plot2DView(object_name="sliceYPlot", variable="y", point="b",
-                                  function="f(a, y)", derivative="∂f/∂y")
-        self.gradient_line = pg.PlotWidget(background="w")
+        # (A step of a changes the slice f(a, y), one of b the slice f(x, b): their curves are not static.)
+        self.slice_x = Plot2DView(object_name="sliceXPlot", variable="x", point="a", function="f(x, b)",
+                                  derivative="∂f/∂x", cache_static=True, static_curves=False)
+        self.slice_y = Plot2DView(object_name="sliceYPlot", variable="y", point="b", function="f(a, y)",
+                                  derivative="∂f/∂y", cache_static=True, static_curves=False)
+        self.gradient_line = LayeredPlotWidget(background="w")
         self.gradient_line.setObjectName("gradientLinePlot")
         item = self.gradient_line.getPlotItem()
         item.setTitle("∇f along the diagonal (a + t, b + t)", color="k", size="10pt")
@@ -57,7 +59,8 @@ class SurfacePage(QWidget):
         self.grad_y_curve = pg.PlotCurveItem(name="∂f/∂y", pen=pg.mkPen("#9467bd", width=2), connect="finite")
         item.addItem(self.grad_x_curve)
         item.addItem(self.grad_y_curve)
-        item.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888", style=Qt.DashLine)))
+        zero = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888", style=Qt.DashLine))
+        item.addItem(zero)
         for plot in (self.slice_x, self.slice_y, self.gradient_line):
             plot.setMinimumSize(220, 180)
 
@@ -89,12 +92,12 @@ class SurfacePage(QWidget):
         self._gradient_y_range: tuple[float, float] | None = None
         self.gradient_line.getPlotItem().getViewBox().disableAutoRange()
         # What does not move with the point is drawn once and then copied: axes with their grid
-        # lines, legends and titles (and the slices' curves between the steps that change them).
-        for plot in (self.slice_x, self.slice_y, self.gradient_line):
-            _cache_static_items(plot)
-        for plot in (self.slice_x, self.slice_y):
-            for curve in (plot.f_curve, plot.df_curve):
-                curve.curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        # lines, the title and the zero line as the view's background, the legend as a pixmap.
+        view_box = item.getViewBox()
+        self.gradient_line.set_static_items([item.getAxis("left"), item.getAxis("bottom"), item.titleLabel, zero],
+                                            changes=[view_box.sigTransformChanged, view_box.sigResized])
+        cache_as_pixmaps(self.gradient_line, [item.legend])
+        paint_viewport_opaquely(self.gradient_line)
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(IDLE_DELAY_MS)
@@ -294,12 +297,3 @@ class SurfacePage(QWidget):
         self._refine_timer.stop()
         self._generation += 1
         self._workers.shutdown(wait=False, cancel_futures=True)
-
-
-def _cache_static_items(plot: pg.PlotWidget) -> None:
-    item = plot.getPlotItem()
-    for name in ("left", "bottom", "top", "right"):
-        item.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-    if item.legend is not None:
-        item.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-    item.titleLabel.setCacheMode(QGraphicsItem.DeviceCoordinateCache)

@@ -20,6 +20,7 @@ from derivgui.core.geometry import (
     robust_y_range,
     sample_curve,
 )
+from derivgui.ui.static_layer import StaticLayerView
 
 COLORS = {
     "f": "#1f77b4",
@@ -298,20 +299,22 @@ class VerticalLine(pg.GraphicsObject):
         p.drawLine(QPointF(view.top(), 0), QPointF(view.bottom(), 0))
 
 
-class Plot2DView(pg.PlotWidget):
+class Plot2DView(StaticLayerView, pg.PlotWidget):
     """A PlotWidget that resamples f for whatever x range is visible.
 
     The compiled function arrives through ``set_function``; ``set_report`` moves the point
     overlays (cheap, for every slider step); panning or zooming resamples the curves.
-    ``cache_static`` (for the window's view, not for off-screen export views) draws what a step
-    does not move from pixmaps.
+    ``cache_static`` (for views on screen, not for off-screen export views) draws what a step
+    does not move from pixmaps; ``static_curves`` says whether f and f′ are among that (not in
+    the 3D page's slices, where a step of the other coordinate changes them).
     """
 
     point_dragged = pyqtSignal(float)
     range_changed = pyqtSignal(float, float)  # the visible x range, after a pan or zoom
 
     def __init__(self, parent=None, object_name: str = "plot2d", variable: str = "x", point: str = "a",
-                 function: str = "f(x)", derivative: str = "f′(x)", cache_static: bool = False) -> None:
+                 function: str = "f(x)", derivative: str = "f′(x)", cache_static: bool = False,
+                 static_curves: bool = True) -> None:
         super().__init__(parent, background="w")
         self.setObjectName(object_name)
         self.setMinimumSize(400, 300)
@@ -385,20 +388,29 @@ class Plot2DView(pg.PlotWidget):
         item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
         self._moving_handle = False
         if cache_static:
-            self._cache_static_items()
+            self._cache_static_items(static_curves)
 
-    def _cache_static_items(self) -> None:
+    def _cache_static_items(self, static_curves: bool) -> None:
         """Keep what a slider step does not move as pixmaps, so a step repaints only the overlays.
 
-        The secant and tangent span the view, so every step repaints all of it: with the axes and
-        their grid, f, f′ and the legend drawn from device-pixel caches, that repaint takes ~2.5 ms
-        instead of ~5.5 (measured). Only for a view on screen: ``scene.render`` into an image or
-        PDF (export) would use the screen-resolution pixmaps instead of drawing through the
-        export's painter.
+        The secant and tangent span the view, so every step repaints all of it: the axes with
+        their grid, the axis lines and (``static_curves``) f and f′ are one opaque background
+        (``StaticLayer``), the legend, which lies above the overlays, a pixmap of its own. Only
+        for a view on screen: ``scene.render`` into an image or PDF (export) would use the
+        screen-resolution pixmaps instead of drawing through the export's painter.
         """
         item = self.getPlotItem()
-        cache_as_pixmaps(self, [item.getAxis("left"), item.getAxis("bottom"), self.f_curve.curve,
-                                self.df_curve.curve, self.x_axis_line, self.y_axis_line, self.legend])
+        view_box = item.getViewBox()
+        static = [item.getAxis("left"), item.getAxis("bottom"), self.x_axis_line, self.y_axis_line]
+        changes = [view_box.sigTransformChanged, view_box.sigResized]
+        curves = [self.f_curve, self.df_curve]
+        if static_curves:
+            static += curves
+            changes += [curve.sigPlotChanged for curve in curves]
+        else:
+            cache_as_pixmaps(self, [curve.curve for curve in curves])
+        self.set_static_items(static, changes)
+        cache_as_pixmaps(self, [self.legend])
         paint_viewport_opaquely(self)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)

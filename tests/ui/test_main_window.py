@@ -205,21 +205,32 @@ def test_toggles_hide_and_show_items(qtbot, window):
     assert window.plot2d.secant.isVisible()
 
 
-def test_window_image_shows_the_curve(qtbot, window):
-    qtbot.wait(100)
-    image = window.plot2d.grab().toImage()
-    width, height = image.width(), image.height()
-    assert width > 300 and height > 200
+def curve_colour_pixels(view) -> tuple[int, int]:
+    """(pixels of f's colour, distinct colours) in a grab of ``view``, every other pixel."""
+    image = view.grab().toImage()
     colors = set()
     curve_pixels = 0
-    for yy in range(0, height, 2):
-        for xx in range(0, width, 2):
+    for yy in range(0, image.height(), 2):
+        for xx in range(0, image.width(), 2):
             c = image.pixelColor(xx, yy)
             colors.add((c.red() // 16, c.green() // 16, c.blue() // 16))
             if abs(c.red() - 0x1F) < 40 and abs(c.green() - 0x77) < 40 and abs(c.blue() - 0xB4) < 40:
                 curve_pixels += 1
-    assert len(colors) > 8, "the view looks blank"
+    return curve_pixels, len(colors)
+
+
+def test_window_image_shows_the_curve(qtbot, window):
+    qtbot.wait(100)
+    assert window.plot2d.width() > 300 and window.plot2d.height() > 200
+    curve_pixels, colors = curve_colour_pixels(window.plot2d)
+    assert colors > 8, "the view looks blank"
     assert curve_pixels > 100, "the curve's colour is missing"
+    window.toggle_actions["show_f"].trigger()  # f is drawn in the view's static background: drawn anew
+    qtbot.wait(50)
+    assert curve_colour_pixels(window.plot2d)[0] < curve_pixels / 4
+    window.toggle_actions["show_f"].trigger()
+    qtbot.wait(50)
+    assert curve_colour_pixels(window.plot2d)[0] == curve_pixels
 
 
 def test_corrupt_settings_fall_back_to_defaults(qtbot, settings):
