@@ -88,7 +88,7 @@ def test_a_slider_step_repaints_only_what_moves(qtbot, window, monkeypatch):
             original(*args)
         return paint
 
-    monkeypatch.setattr(plot.f_curve, "paint", counting("f", plot.f_curve.paint))
+    monkeypatch.setattr(plot.f_curve.curve, "paint", counting("f", plot.f_curve.curve.paint))
     left_axis = plot.getPlotItem().getAxis("left")
     monkeypatch.setattr(left_axis, "paint", counting("left axis", left_axis.paint))
     plot_paints = []
