@@ -11,7 +11,7 @@ class OneLineLabel(QLabel):
 
     A plain QLabel asks for the width of its whole text, so a long derivative formula or
     expression made the main window wider (past the screen's edge) and re-laid out and repainted
-    every view in it: one 160 ms stall per new expression (measured). This one is clipped
+    every view in it: a 160 ms stall (measured). This one is clipped
     instead, and its tooltip holds the whole text. Its height is fixed, measured on ``sample``
     (superscripts and symbols from fallback fonts have other ascents: a label 1 px taller
     relaid the window out too).

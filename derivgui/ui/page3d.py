@@ -43,11 +43,12 @@ class SurfacePage(QWidget):
         super().__init__(parent)
         self.surface = Surface3DPanel()
         self.view = self.surface.view
-        # (A step of a changes the slice f(a, y), one of b the slice f(x, b): their curves are not static.)
+        # (A step of a changes the slice f(a, y), one of b the slice f(x, b): their curves are not static.
+        # The secant and tangent are red and dashed green as everywhere, and the panel's hint says so.)
         self.slice_x = Plot2DView(object_name="sliceXPlot", variable="x", point="a", function="f(x, b)",
-                                  derivative="∂f/∂x", cache_static=True, static_curves=False)
+                                  derivative="∂f/∂x", cache_static=True, static_curves=False, lines_in_legend=False)
         self.slice_y = Plot2DView(object_name="sliceYPlot", variable="y", point="b", function="f(a, y)",
-                                  derivative="∂f/∂y", cache_static=True, static_curves=False)
+                                  derivative="∂f/∂y", cache_static=True, static_curves=False, lines_in_legend=False)
         self.gradient_line = LayeredPlotWidget(background="w")
         self.gradient_line.setObjectName("gradientLinePlot")
         item = self.gradient_line.getPlotItem()
@@ -239,7 +240,7 @@ class SurfacePage(QWidget):
         if "slice_y" not in self._framing:
             self._show_slice_y(report)
         if "gradient" not in self._framing:
-            self._update_gradient(fit=True)
+            self._update_gradient()
 
     def _show_slice_x(self, report: PointReport, x_range: tuple[float, float] | None = None) -> None:
         """x ↦ f(x, b) at the point; a step of a moves only the point on it (the curve is b's)."""
@@ -255,15 +256,14 @@ class SurfacePage(QWidget):
             self._slice_y_at = report.a
         self.slice_y.set_report(report.along_y)
 
-    def _update_gradient(self, fit: bool) -> None:
+    def _update_gradient(self) -> None:
         report = self.report
         half = 0.5 * min(self.x_range[1] - self.x_range[0], self.y_range[1] - self.y_range[0])
         t = np.linspace(-half, half, 300)
         gx, gy = gradient_along_line(self._value_and_grad, report.a, report.b, t)
         self.grad_x_curve.setData(t, gx)
         self.grad_y_curve.setData(t, gy)
-        if fit:
-            self._fit_gradient_range(half, gx, gy)
+        self._fit_gradient_range(half, gx, gy)
 
     def _frame_next(self) -> None:
         """Frame the next plot for a new function, at the current point."""
@@ -275,7 +275,7 @@ class SurfacePage(QWidget):
         elif what == "slice_y":
             self._show_slice_y(self.report, y_range=self.y_range)
         else:
-            self._update_gradient(fit=True)
+            self._update_gradient()
 
     def _fit_gradient_range(self, half: float, gx: np.ndarray, gy: np.ndarray) -> None:
         """Frame the gradient plot, changing its y range only when the curves leave it or fill

@@ -306,7 +306,9 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
     overlays (cheap, for every slider step); panning or zooming resamples the curves.
     ``cache_static`` (for views on screen, not for off-screen export views) draws what a step
     does not move from pixmaps; ``static_curves`` says whether f and f′ are among that (not in
-    the 3D page's slices, where a step of the other coordinate changes them).
+    the 3D page's slices, where a step of the other coordinate changes them). Without
+    ``lines_in_legend`` the legend names the curves only (a small slice plot's full legend
+    covered a third of it).
     """
 
     point_dragged = pyqtSignal(float)
@@ -314,7 +316,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
 
     def __init__(self, parent=None, object_name: str = "plot2d", variable: str = "x", point: str = "a",
                  function: str = "f(x)", derivative: str = "f′(x)", cache_static: bool = False,
-                 static_curves: bool = True) -> None:
+                 static_curves: bool = True, lines_in_legend: bool = True) -> None:
         super().__init__(parent, background="w")
         self.setObjectName(object_name)
         self.setMinimumSize(400, 300)
@@ -343,7 +345,8 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self.tangent = Segments(pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine), name="tangent")
         for line in (self.secant, self.tangent):
             self.addItem(line)  # within pyqtgraph's auto-range, as a curve
-            self.legend.addItem(line, line.opts["name"])
+            if lines_in_legend:
+                self.legend.addItem(line, line.opts["name"])
         self.mine_curve = self.plot(pen=pg.mkPen("#9467bd", width=2, style=Qt.DotLine),
                                     connect="finite")
         self.mismatch = pg.ScatterPlotItem(size=7, symbol="x", pen=pg.mkPen("#b00000", width=1.5),
