@@ -14,8 +14,8 @@ _NO_CONTENTS = QGraphicsItem.ItemHasNoContents
 
 
 class StaticLayer:
-    """Axes with their grid, legends, curves a step leaves alone: painted into the view's
-    background, which QGraphicsView keeps as one opaque pixmap (``CacheBackground``).
+    """Axes with their grid, axis lines, titles and the curves a step leaves alone: painted into
+    the view's background, which QGraphicsView keeps as one opaque pixmap (``CacheBackground``).
 
     Cached one by one (``DeviceCoordinateCache``) these items cost a blend of a pixmap each on
     every repaint, most of them as large as the view: ~1.5 of the 2D view's ~3 ms per step
@@ -25,7 +25,9 @@ class StaticLayer:
     before) but are flagged ``ItemHasNoContents``, so the view's own pass skips them; the layer
     paints them in the scene's stacking order with their transforms, clips and opacity. It is
     drawn anew after ``invalidate``: on the signals given as ``changes`` (a curve's new data,
-    a view's new range or size, a legend dragged) and wherever a caller changes them.
+    a view's new range or size), when an item moves, shows, hides or resizes, and wherever a
+    caller changes them. Items that must lie above the moving ones (legends) do not belong here:
+    the whole layer lies under everything else.
     """
 
     def __init__(self, view: pg.GraphicsView, items: Iterable[QGraphicsItem], changes: Iterable = ()) -> None:
@@ -50,7 +52,7 @@ class StaticLayer:
         scene.render = render
 
     def items(self) -> list[QGraphicsItem]:
-        """The static items and everything under them (a legend's samples and labels, an axis title)."""
+        """The static items and everything under them (an axis's title, a title's text item)."""
         out, stack = [], list(self.roots)
         while stack:
             item = stack.pop()
