@@ -28,7 +28,7 @@ class Kernel:
         self.program = program
         self.n_variables = n_variables
         self._run = Runner(program)
-        self.formulas: tuple[str, ...] | None = None  # set by the compile process, or on first request
+        self.formulas: tuple[str, ...] | None = None  # set by CompiledExpression.derivative_formulas
 
     def evaluate(self, args: tuple) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         if len(args) != self.n_variables:
@@ -89,12 +89,14 @@ class CompiledExpression:
     def value_and_grad(self, *args) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         return self._kernel.evaluate(args)
 
-    def derivative_formulas(self) -> tuple[str, ...]:
-        """What autodiff built, as readable math: f′(x), or (∂f/∂x, ∂f/∂y). Computed once."""
+    def derivative_formulas(
+            self, compute: Callable[[Expression], tuple[str, ...]] | None = None) -> tuple[str, ...]:
+        """What autodiff built, as readable math: f′(x), or (∂f/∂x, ∂f/∂y). Computed once per kernel,
+        by ``compute`` (the window asks its compile process) or else here, with PyTensor."""
         if self._kernel.formulas is None:
-            from derivgui.core.formula import derivative_formulas  # imports PyTensor
-
-            self._kernel.formulas = derivative_formulas(self.expression)
+            if compute is None:
+                from derivgui.core.formula import derivative_formulas as compute  # imports PyTensor
+            self._kernel.formulas = compute(self.expression)
         return self._kernel.formulas
 
     def __repr__(self) -> str:

@@ -60,10 +60,8 @@ class CompileWorker(QObject):
         if channel == MAIN and request_id == self.latest_ids.get(channel):
             # The curve goes on screen first; the formula (more rewriting) follows.
             try:
-                kernel = compiled._kernel
-                if kernel.formulas is None:
-                    kernel.formulas = self._ask(self.compiler.formulas, compiled.expression.normalized)
-                self.formulas.emit(request_id, kernel.formulas)
+                formulas = compiled.derivative_formulas(lambda e: self._ask(self.compiler.formulas, e.normalized))
+                self.formulas.emit(request_id, formulas)
             except CompileProcessDied:
                 pass
             except Exception:  # noqa: BLE001 - a formula that cannot be printed is not worth a failure
