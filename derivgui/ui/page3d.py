@@ -88,7 +88,6 @@ class SurfacePage(QWidget):
         self._slice_y_at: float | None = None  # the a whose slice y ↦ f(a, y) is drawn
         self._framing: list[str] = []  # plots still to be framed for a new function, one per turn
         self.report: PointReport | None = None
-        self._draft_pending = False
         self._jobs: deque = deque()  # work of a new range or function, one job per turn (see _queue_job)
         self._job_posted = False
         self._gradient_x_range: tuple[float, float] | None = None
@@ -133,15 +132,13 @@ class SurfacePage(QWidget):
         if self.resolution == 0:
             self._draw_surface(DRAFT_RESOLUTION)
         else:
-            self._draft_pending = True
             self._queue_job(self._draw_pending_draft)
         self._refine_timer.start()
 
     def _draw_pending_draft(self) -> None:
         # (Not when the refinement of this function and range came first.)
-        if self._draft_pending and self._shown_generation != self._generation:
+        if self._shown_generation != self._generation:
             self._draw_surface(DRAFT_RESOLUTION)
-        self._draft_pending = False
 
     # -- work in pieces ------------------------------------------------------------------------
     #
@@ -203,7 +200,6 @@ class SurfacePage(QWidget):
         generation, value_and_grad, resolution, grid, mesh = result
         if generation != self._generation or value_and_grad is not self._value_and_grad:
             return
-        self._draft_pending = False
         self._shown_generation = generation
         self.resolution = resolution
         self.surface.set_surface(value_and_grad, grid, mesh)
@@ -212,7 +208,6 @@ class SurfacePage(QWidget):
         """Sample and show the surface at ``resolution`` now, on the GUI thread."""
         if self._value_and_grad is None:
             return
-        self._draft_pending = False
         self._shown_generation = self._generation
         grid = sample_surface(self._value_and_grad, self.x_range, self.y_range, resolution, resolution)
         self.resolution = resolution
