@@ -89,6 +89,12 @@ def finite_faces(faces: np.ndarray, z: np.ndarray) -> np.ndarray:
     return faces[ok[faces].all(axis=1)]
 
 
+def to_box(values, lo: float, hi: float, half: float) -> np.ndarray:
+    """Data in [lo, hi] → scene coordinates in [−half, half]: the one map from data to the 3D
+    scene, for the surface's vertices and the overlays drawn on it alike."""
+    return (np.asarray(values, float) - lo) * (2 * half / (hi - lo)) - half
+
+
 @dataclass(frozen=True)
 class SurfaceMesh:
     """A sampled surface as the arrays a GL mesh draws: one vertex per grid point, shared by faces.
@@ -123,9 +129,9 @@ def _surface_mesh(grid: SurfaceGrid, half_xy: float, half_z: float, clamp: float
     nx, ny = z.shape
     finite = np.isfinite(z)
     positions = np.empty((nx, ny, 3), np.float32)
-    positions[..., 0] = ((x - x[0]) * sx - half_xy)[:, None]
-    positions[..., 1] = ((y - y[0]) * sy - half_xy)[None, :]
-    wz = np.where(finite, (z - z_lo) * sz - half_z, -half_z)
+    positions[..., 0] = to_box(x, x[0], x[-1], half_xy)[:, None]
+    positions[..., 1] = to_box(y, y[0], y[-1], half_xy)[None, :]
+    wz = np.where(finite, to_box(z, z_lo, z_hi, half_z), -half_z)
     capped = np.abs(wz) > clamp * half_z
     positions[..., 2] = np.clip(wz, -clamp * half_z, clamp * half_z)
 

@@ -1,8 +1,8 @@
 """The 3D view of f(x, y): surface, point, gradient arrow, slices, secants and tangent plane.
 
 World coordinates are the data scaled into a fixed box, so a surface whose heights run to
-thousands still sits in the same frame as the x and y axes; ``_to_world`` is the one place
-that maps data to the scene.
+thousands still sits in the same frame as the x and y axes; ``surface.to_box`` is the one map
+from data to the scene (``_to_world`` for points and lines, ``surface_mesh`` for the surface).
 
 How it reaches the screen (measured on Mesa llvmpipe, see issue #4): a QOpenGLWidget makes Qt
 compose its native parent window through OpenGL on every repaint, so in the main window a readout
@@ -57,6 +57,7 @@ from derivgui.core.surface import (
     slice_along_y,
     surface_mesh,
     tangent_plane_patch,
+    to_box,
 )
 
 HALF_XY = 5.0  # the x and y ranges map to [-5, 5] in the scene
@@ -475,9 +476,9 @@ class Plot3DView(gl.GLViewWidget):
         x, y, z = np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)
         shape = x.shape if x.shape == y.shape == z.shape else np.broadcast_shapes(x.shape, y.shape, z.shape)
         out = np.empty(shape + (3,))
-        out[..., 0] = (x - x0) * (2 * HALF_XY / (x1 - x0)) - HALF_XY
-        out[..., 1] = (y - y0) * (2 * HALF_XY / (y1 - y0)) - HALF_XY
-        out[..., 2] = (z - z0) * (2 * HALF_Z / (z1 - z0)) - HALF_Z
+        out[..., 0] = to_box(x, x0, x1, HALF_XY)
+        out[..., 1] = to_box(y, y0, y1, HALF_XY)
+        out[..., 2] = to_box(z, z0, z1, HALF_Z)
         return out.reshape(-1, 3)
 
     # -- surface -------------------------------------------------------------------------------
