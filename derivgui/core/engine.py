@@ -5,7 +5,7 @@ PyTensor's automatic differentiation (``pytensor.grad``), never from finite diff
 table. PyTensor's rewrites (canonicalize, stabilize, specialize) simplify the graph and keep it
 numerically stable; the result is linked into a ``program.Program`` of NumPy calls rather than
 a ``pytensor.function``: evaluating needs no PyTensor, so a compile can run in another process
-and hand the window a small pickle (see ``compile_server``).
+and hand the window a small pickle (see ``compile_process``).
 """
 
 from __future__ import annotations
@@ -218,8 +218,6 @@ def symbolic_gradient(expression: Expression):
         value.sum(), wrt=[inputs[n] for n in expression.variables], disconnected_inputs="ignore"
     )
     return inputs, value, grads
-
-
 
 
 def rewritten_graph(expression: Expression) -> FunctionGraph:
