@@ -334,10 +334,8 @@ class Probe:
             self.wrap(page3d.SurfacePage, name, f"SurfacePage.{name}")
         for name in ("set_surface", "set_point"):
             self.wrap(plot3d.Plot3DView, name, f"Plot3DView.{name}")
-        for cls in (gl.GLMeshItem, gl.GLLinePlotItem, gl.GLScatterPlotItem, gl.GLTextItem, gl.GLGridItem):
+        for cls in (gl.GLMeshItem, gl.GLLinePlotItem, gl.GLScatterPlotItem, gl.GLGridItem):
             self.wrap(cls, "paint", f"{cls.__name__}.paint")
-        # A smooth GLMeshItem computes its vertex normals lazily, in its first paint after setMeshData.
-        self.wrap(gl.MeshData, "vertexNormals", "MeshData.vertexNormals")
         probe = self
 
         def gl_painted(_args, t0, t1, c) -> None:
@@ -533,8 +531,8 @@ class Session:
                         and self.probe.plot_paints[-1][0] > self.probe.compiled_at.get(self.window.compiled.text,
                                                                                       (math.inf,))[1],
                         60, "the default plot")
-        log(f"window up with the default plot in {(perf() - t0) * 1000:.0f} ms (in-process, PyTensor imported on "
-            f"the compile thread)")
+        log(f"window up with the default plot in {(perf() - t0) * 1000:.0f} ms (in-process; PyTensor loads in "
+            f"the compile process)")
         w = self.window
         self.point_spin = w.findChild(QDoubleSpinBox, "pointSpin")
         self.delta_spin = w.findChild(QDoubleSpinBox, "deltaSpin")
@@ -854,7 +852,7 @@ class Session:
         for label, total in sorted(by_name_total.items(), key=lambda kv: -kv[1]):
             log(f"  {total:8.1f} ms (CPU {by_name_cpu[label]:7.1f} ms) in {by_name_count[label]:3d} gaps  {label}")
         log(f"  {unexplained_total:8.1f} ms not covered by any GUI-thread interval or GC "
-            "(GUI thread waiting: GIL held by the compile thread, or CPU)")
+            "(GUI thread waiting: GIL held by another thread, such as the surface refinement, or CPU)")
         log("the longest gaps:")
         t_origin = ticks[0]
         for length, a, overlaps, covered in sorted(described, key=lambda d: -d[0])[:8]:
@@ -1163,7 +1161,7 @@ class Session:
             f"median {med(sync):.1f} ms, max {max(sync):.1f} ms")
         for label in ("sample_surface", "SurfacePage._draw_surface", "Plot3DView.set_surface",
                       "MainWindow._redraw_surface", "MainWindow.update_check", "MainWindow.update_point",
-                      "plot3d paintGL", "GLMeshItem.paint", "MeshData.vertexNormals", "compile (worker)",
+                      "plot3d paintGL", "GLMeshItem.paint", "compile (worker)",
                       "MainWindow._on_compiled"):
             walls = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == label]
             if walls:
@@ -1206,7 +1204,7 @@ class Session:
         unpainted = 0
         errors = []
         compile_wait = []
-        compile_expr_ms = []
+        compile_request_ms = []
         trace = []
         full_at: tuple[int, float] | None = None  # (expressions, RSS MB) when the kernel cache first became full
         self.probe.gc_totals.clear()
@@ -1240,7 +1238,7 @@ class Session:
             self.window.editor.set_text(text)
             self.wait_until(lambda text=text: self.window.last_result_text == text, 60, text)
             compile_wait.append((perf() - t0) * 1000)
-            compile_expr_ms.append(self.probe.compile_times.pop(text, math.nan) * 1000)
+            compile_request_ms.append(self.probe.compile_times.pop(text, math.nan) * 1000)
             # The probe's own records must not grow with the soak (they would count as RSS growth).
             self.probe.compile_spans.pop(text, None)
             self.probe.compiled_at.clear()
@@ -1278,7 +1276,7 @@ class Session:
         log(f"soak took {elapsed:.1f} s; submit -> compiled: median {med(compile_wait):.1f} ms, first {tenth} "
             f"median {med(compile_wait[:tenth]):.1f} ms, last {tenth} median {med(compile_wait[-tenth:]):.1f} ms, "
             f"max {max(compile_wait):.1f} ms; compile request alone: first {tenth} median "
-            f"{med(compile_expr_ms[:tenth]):.1f} ms, last {tenth} median {med(compile_expr_ms[-tenth:]):.1f} ms")
+            f"{med(compile_request_ms[:tenth]):.1f} ms, last {tenth} median {med(compile_request_ms[-tenth:]):.1f} ms")
         log(f"garbage collections in the soak (automatic ones): {gc_summary}")
         worst_gaps = ", ".join(f"{g:.0f}" for g in stalls["worst"])
         log(f"1 ms timer through the soak: {stalls['ticks']} ticks; worst gaps {worst_gaps} ms; gaps over "
