@@ -88,6 +88,23 @@ def test_custom_surface_range_is_kept(qtbot, window):
     assert window.state.surface_x_range == (-2.0, 6.0)
 
 
+def test_gradient_plot_keeps_its_t_axis_while_the_new_range_fits(qtbot, window):
+    type_expression(qtbot, window, "sin(x)*cos(y)")
+    view_box = window.page3d.gradient_line.getPlotItem().getViewBox()
+
+    def t_range() -> tuple[float, float]:
+        return tuple(view_box.viewRange()[0])
+
+    qtbot.waitUntil(lambda: not window.page3d._framing, timeout=5000)
+    assert t_range() == pytest.approx((-6.0, 6.0))
+    spin(window, "xMinSpin").setValue(-5.0)  # t runs over ±5.5 now: inside ±6, and fills most of it
+    qtbot.waitUntil(lambda: not window.page3d._framing, timeout=5000)
+    assert t_range() == pytest.approx((-6.0, 6.0))
+    spin(window, "xMinSpin").setValue(3.0)  # ±1.5 would fill an eighth of ±6: framed anew
+    qtbot.waitUntil(lambda: not window.page3d._framing, timeout=5000)
+    assert t_range() == pytest.approx((-1.5, 1.5))
+
+
 def test_non_finite_values_leave_holes(qtbot, window):
     type_expression(qtbot, window, "log(x*y)")
     qtbot.waitUntil(lambda: window.page3d.resolution == 200, timeout=5000)
