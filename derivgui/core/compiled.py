@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,14 +22,49 @@ from derivgui.core.program import Program, Runner
 CACHE_SIZE = 32
 
 
-class Kernel:
-    """One compiled value-and-gradient program; shared by every spelling of the same expression."""
+@dataclass(frozen=True)
+class Programs:
+    """What one compile produces: the value-and-gradient program, and for an expression with
+    switching functions (abs, sign, floor, ceil, max, min) the two programs that judge a point.
 
-    def __init__(self, program: Program, n_variables: int) -> None:
-        self.program = program
+    ``switch_kinds[k]`` names the k-th switching node; ``switch_arguments`` computes, per node,
+    the argument whose sign picks its branch; ``branches`` takes the variables and one selector
+    per node and computes that branch's value and gradient (see ``verdict``).
+    """
+
+    main: Program
+    switch_kinds: tuple[str, ...] = ()
+    switch_arguments: Program | None = None
+    branches: Program | None = None
+
+
+class Kernel:
+    """One compiled expression's programs; shared by every spelling of the same expression."""
+
+    def __init__(self, programs: Programs, n_variables: int) -> None:
+        self.programs = programs
+        self.program = programs.main
         self.n_variables = n_variables
-        self._run = Runner(program)
+        self._run = Runner(programs.main)
+        self._run_switch_arguments = Runner(programs.switch_arguments) if programs.switch_arguments else None
+        self._run_branches = Runner(programs.branches) if programs.branches else None
         self.formulas: tuple[str, ...] | None = None  # set by CompiledExpression.derivative_formulas
+
+    def switch_arguments(self, *args: np.ndarray) -> list[np.ndarray]:
+        """Each switching node's branch-picking argument at the points (float arrays of one shape)."""
+        if self._run_switch_arguments is None:
+            return []
+        size = np.size(args[0])
+        with np.errstate(all="ignore"):
+            return [_fresh(o, size) for o in self._run_switch_arguments(*args)]
+
+    def branch(self, args: tuple[np.ndarray, ...], selectors: list[np.ndarray]):
+        """The value and gradient of the branch the selectors pick, at the points ``args``."""
+        assert self._run_branches is not None
+        size = np.size(args[0])
+        with np.errstate(all="ignore"):
+            value, *grads = (_fresh(o, size) for o in self._run_branches(*args, *selectors))
+        return value, tuple(grads)
 
     def evaluate(self, args: tuple) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         if len(args) != self.n_variables:
@@ -89,6 +125,27 @@ class CompiledExpression:
     def value_and_grad(self, *args) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         return self._kernel.evaluate(args)
 
+    def branch_changes(self, *args) -> np.ndarray:
+        """Per segment between consecutive points (1-D arrays), whether some switching function
+        (abs, sign, floor, ceil, max, min) is on another branch at its two ends."""
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64).reshape(-1) for a in args))
+        changes = np.zeros(max(arrays[0].size - 1, 0), dtype=bool)
+        kinds = self._kernel.programs.switch_kinds
+        for kind, argument in zip(kinds, self._kernel.switch_arguments(*arrays), strict=True):
+            side = np.floor(argument) if kind in ("floor", "ceil") else np.sign(argument)
+            changes |= side[1:] != side[:-1]
+        return changes
+
+    def derivative_at(self, *point: float):
+        """Whether f′ exists at the point, and what it is: a ``verdict.PointVerdict`` for f(x);
+        for f(x, y) one per axis (x with y = b fixed, y with x = a fixed)."""
+        from derivgui.core.verdict import derivative_at
+
+        if len(point) != len(self.variables):
+            raise TypeError(f"derivative_at takes {len(self.variables)} coordinate(s), got {len(point)}")
+        verdicts = tuple(derivative_at(self._kernel, point, axis) for axis in range(len(point)))
+        return verdicts[0] if len(verdicts) == 1 else verdicts
+
     def derivative_formulas(
             self, compute: Callable[[Expression], tuple[str, ...]] | None = None) -> tuple[str, ...]:
         """What autodiff built, as readable math: f′(x), or (∂f/∂x, ∂f/∂y). Computed once per kernel,
@@ -118,15 +175,15 @@ class KernelCache:
                 self._items.move_to_end(expression.normalized)
             return kernel
 
-    def put(self, expression: Expression, program: Program) -> Kernel:
-        kernel = Kernel(program, len(expression.variables))
+    def put(self, expression: Expression, programs: Programs) -> Kernel:
+        kernel = Kernel(programs, len(expression.variables))
         with self._lock:
             self._items[expression.normalized] = kernel
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return kernel
 
-    def get_or_build(self, expression: Expression, build: Callable[[Expression], Program]) -> Kernel:
+    def get_or_build(self, expression: Expression, build: Callable[[Expression], Programs]) -> Kernel:
         """The cached kernel, or a new one from ``build`` (which runs outside the cache's lock)."""
         kernel = self.get(expression)
         return kernel if kernel is not None else self.put(expression, build(expression))

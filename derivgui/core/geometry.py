@@ -6,37 +6,79 @@ tests need no display.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 
 import numpy as np
+
+from derivgui.core.verdict import PointVerdict
 
 ValueAndGrad = Callable[..., tuple[np.ndarray, tuple[np.ndarray, ...]]]
 
 
 @dataclass(frozen=True)
 class SecantReport:
-    """What the readouts show for one (a, Δa): slopes, their difference, and whether to trust them."""
+    """What the readouts show for one (a, Δa): slopes, their difference, and whether to trust them.
+
+    The secant is the line through the two points actually evaluated, (a, f(a)) and
+    (a + Δa, f(a + Δa)) with a + Δa rounded to a float, so its slope divides by the step actually
+    taken, ``step`` = h = (a + Δa) − a, not by the nominal Δa: the readout, the drawn line and the
+    error plot all mean this one slope.
+    """
 
     a: float
     delta: float
     f_a: float
     f_a_delta: float  # f(a + Δa)
     tangent_slope: float  # f'(a) from autodiff
-    secant_slope: float  # nan when it cannot be formed
+    secant_slope: float  # (f(a + Δa) − f(a)) / h; nan when it cannot be formed
     problem: str | None  # why the secant slope is meaningless, in words; None when it is fine
-    digits_lost: float  # decimal digits of f(a) cancelled in f(a + Δa) - f(a)
+    digits_lost: float  # digits_lost_in_difference(f(a), f(a + Δa))
+    step: float | None = None  # h = (a + Δa) − a, the step actually taken (None: computed from a and Δa)
+    verdict: PointVerdict | None = None  # whether f′(a) exists (see ``with_verdict``); None: not judged
+
+    def __post_init__(self) -> None:
+        if self.step is None:
+            object.__setattr__(self, "step", (self.a + self.delta) - self.a)
 
     @property
     def difference(self) -> float:
         return self.secant_slope - self.tangent_slope
 
+    @property
+    def step_is_rounded(self) -> bool:
+        """Whether h differs from Δa in the digits the readouts show (a + Δa rounds at a's scale)."""
+        return self.step != 0.0 and format_number(self.step) != format_number(self.delta)
+
+    @property
+    def step_note(self) -> str:
+        """Why the secant slope does not divide by Δa, when that shows in its digits; "" otherwise."""
+        if not self.step_is_rounded:
+            return ""
+        return f"Δa is rounded at a's scale: the step taken is h = {format_number(self.step)}"
+
+
+def judged_secant_report(compiled, a: float, delta: float) -> SecantReport:
+    """``secant_report`` of a compiled f(x), with the verdict on f′(a) (see ``verdict``)."""
+    return with_verdict(secant_report(compiled.value_and_grad, a, delta), compiled.derivative_at(a))
+
+
+def with_verdict(report: SecantReport, verdict: PointVerdict) -> SecantReport:
+    """The report with the verdict at a: the tangent slope is f′(a) where it exists (at a tie of
+    max or min the mean of both sides, as the verdict computes it), NaN where it does not."""
+    slope = verdict.value if verdict.value is not None else math.nan
+    return dataclasses.replace(report, verdict=verdict, tangent_slope=slope)
+
 
 def digits_lost_in_difference(u: float, v: float) -> float:
     """How many leading decimal digits ``v - u`` cancels: log10(max(|u|, |v|) / |v - u|).
 
-    16 means nothing is left of a float64's ~16 significant digits.
+    The one measure of cancellation every readout shows (through ``digits_text``). It lies in
+    [0, 16]: 16 means nothing is left of a float64's ~16 significant digits (v == u); two
+    different floats lose at most log10(2^53) ≈ 15.95.
     """
     if not (math.isfinite(u) and math.isfinite(v)):
         return 0.0
@@ -46,7 +88,25 @@ def digits_lost_in_difference(u: float, v: float) -> float:
         return 16.0 if scale > 0 else 0.0
     if scale == 0.0:
         return 0.0
-    return max(0.0, math.log10(scale / diff))
+    return min(16.0, max(0.0, math.log10(scale / diff)))
+
+
+def digits_text(lost: float) -> str:
+    """``digits_lost`` as every readout writes it: one decimal ("10.5")."""
+    return f"{lost:.1f}"
+
+
+NOISE_DIGITS = 15.0  # from this many digits lost (as written) the secant slope is called rounding noise
+
+
+def secant_slope(x0, f0, x1, f1):
+    """The slope of the line through (x0, f0) and (x1, f1): (f1 − f0) / (x1 − x0).
+
+    The one definition of a secant's slope (the readouts, the drawn line and the error plot): x1
+    is the point actually evaluated, a + Δa rounded to a float, so x1 − x0 is the step actually
+    taken. Works on floats and NumPy arrays alike.
+    """
+    return (f1 - f0) / (x1 - x0)
 
 
 def secant_report(value_and_grad: ValueAndGrad, a: float, delta: float) -> SecantReport:
@@ -65,13 +125,13 @@ def secant_report(value_and_grad: ValueAndGrad, a: float, delta: float) -> Secan
         secant = math.nan
         problem = "f is not finite at a or a + Δa"
     else:
-        secant = (f_ad - f_a) / delta
+        secant = secant_slope(a, f_a, a_delta, f_ad)  # divides by step, not by delta
         if f_ad == f_a and tangent != 0.0:
             problem = "f(a + Δa) equals f(a) in floating point: all digits cancelled, the secant slope is 0 by rounding"
-        elif lost >= 15.0 and tangent != 0.0:
-            problem = (f"{lost:.0f} of ~16 digits cancelled in f(a + Δa) − f(a): "
+        elif float(digits_text(lost)) >= NOISE_DIGITS and tangent != 0.0:
+            problem = (f"{digits_text(lost)} of ~16 digits cancelled in f(a + Δa) − f(a): "
                        "the secant slope is mostly rounding noise")
-    return SecantReport(a, delta, f_a, f_ad, tangent, secant, problem, lost)
+    return SecantReport(a, delta, f_a, f_ad, tangent, secant, problem, lost, step)
 
 
 def line_through(x0: float, y0: float, slope: float, x_min: float, x_max: float) -> tuple[np.ndarray, np.ndarray]:
@@ -111,20 +171,30 @@ class SampledCurve:
     df: np.ndarray  # NaN where f is not finite or the curve jumps
 
 
-def sample_curve(value_and_grad: ValueAndGrad, x_min: float, x_max: float, n: int, y_span: float) -> SampledCurve:
+def sample_curve(value_and_grad: ValueAndGrad, x_min: float, x_max: float, n: int, y_span: float,
+                 branch_changes: Callable[[np.ndarray], np.ndarray] | None = None) -> SampledCurve:
     """``n`` samples of f and f' on [x_min, x_max], with NaN inserted where the curve jumps.
 
     NaN breaks the polyline (pyqtgraph's ``connect="finite"``), so poles and steps show as gaps.
+    ``branch_changes(x)`` (``CompiledExpression.branch_changes``) marks the segments across which
+    a switching function (abs, max, floor …) changes branch: f′ is broken there when it jumps
+    visibly, so abs′ has no vertical riser at 0.
     """
     x = np.linspace(x_min, x_max, max(int(n), 2))
     f, (df,) = value_and_grad(x)
-    jumps = break_discontinuities(x, f, df, y_span)
-    if len(jumps):
-        # Insert a NaN sample in the middle of each jumping segment.
-        mid = (x[jumps] + x[jumps + 1]) / 2
-        x = np.insert(x, jumps + 1, mid)
-        f = np.insert(f, jumps + 1, np.nan)
-        df = np.insert(df, jumps + 1, np.nan)
+    f_jumps = break_discontinuities(x, f, df, y_span)
+    df_jumps = f_jumps
+    if branch_changes is not None:
+        with np.errstate(invalid="ignore"):
+            visible = np.abs(np.diff(df)) > y_span / 200.0
+        df_jumps = np.union1d(f_jumps, np.flatnonzero(branch_changes(x) & visible))
+    if len(df_jumps):
+        # Insert a NaN sample in the middle of each jumping segment (f keeps its value where only f′ jumps).
+        mid = (x[df_jumps] + x[df_jumps + 1]) / 2
+        f_mid = np.where(np.isin(df_jumps, f_jumps), np.nan, np.interp(mid, x, f))
+        x = np.insert(x, df_jumps + 1, mid)
+        f = np.insert(f, df_jumps + 1, f_mid)
+        df = np.insert(df, df_jumps + 1, np.nan)
     return SampledCurve(x, f, df)
 
 
@@ -172,29 +242,45 @@ def format_number(value: float, digits: int = 12) -> str:
 
 @dataclass(frozen=True)
 class Cancellation:
-    """f(a) and f(a + Δa) side by side, with the leading digits they share."""
+    """f(a) and f(a + Δa) side by side at a common exponent, with the leading digits that cancel."""
 
     f_a_text: str
     f_a_delta_text: str
-    shared: int  # how many leading significant digits are the same (highlight these)
-    digits_lost: float  # decimal digits cancelled in the difference
+    shared: int  # leading digits (at the common exponent) that cancel in the difference, 0 to 16: highlight these
+    digits_lost: float  # digits_lost_in_difference: |shared − digits_lost| < 1
+    equal: bool = False  # the two numbers are the same float: every digit cancels
+
+
+def _at_exponent(value: Decimal, exponent: int, decimals: int) -> str:
+    """``value`` written as m·10^exponent with ``decimals`` decimals, as %e writes its exponent."""
+    mantissa = value.scaleb(-exponent).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    return f"{mantissa:.{decimals}f}e{exponent:+03d}"
 
 
 def shared_leading_digits(u: float, v: float) -> Cancellation:
-    """Both numbers with 17 significant digits and the count of leading digits they share.
+    """Both numbers with 17 significant digits of the larger, at its exponent, and the count of
+    leading digits that cancel in v − u.
 
-    Those shared digits vanish in v − u: what is left of the difference has ~16 − shared
-    trustworthy digits, which is why a tiny Δa makes the secant slope noise.
+    At a common exponent the digits line up by place value, so the count holds across a power
+    of ten: 1.0000000000000000e+15 and 0.9999999999700001e+15 differ by 0.00000000003e+15, whose
+    first 11 places are 0, so their first 11 digits cancel although they are not the same digits.
+    Where no digit carries these are exactly the digits the two numbers share (never fewer: a
+    carry, as in 1.2350000 and 1.2349999, adds the places it hides). The count is the place of
+    the difference's leading digit below the larger number's, so it is within 1 of
+    ``digits_lost_in_difference`` and at most 16 (two floats differ by at least 2^-53 of the
+    larger); what is left of the difference has ~16 − digits_lost trustworthy digits, which is
+    why a tiny Δa makes the secant slope noise.
     """
     if not (math.isfinite(u) and math.isfinite(v)):
         return Cancellation(format_number(u), format_number(v), 0, 0.0)
-    tu, tv = f"{u:.16e}", f"{v:.16e}"
-    shared = 0
-    if tu[0] == tv[0] and tu.split("e")[1] == tv.split("e")[1]:
-        mu = tu.split("e")[0].lstrip("-").replace(".", "")
-        mv = tv.split("e")[0].lstrip("-").replace(".", "")
-        for cu, cv in zip(mu, mv, strict=True):
-            if cu != cv:
-                break
-            shared += 1
-    return Cancellation(tu, tv, shared, digits_lost_in_difference(u, v))
+    exponent = int(f"{max(abs(u), abs(v)):.16e}".split("e")[1])
+    lost = digits_lost_in_difference(u, v)
+    with localcontext(Context(prec=1100)):  # exact: a float has at most ~770 significant decimal digits
+        du, dv = Decimal(u), Decimal(v)
+        tu, tv = _at_exponent(du, exponent, 16), _at_exponent(dv, exponent, 16)
+        if u == v:
+            return Cancellation(tu, tv, 16 if u != 0 else 0, lost, equal=u != 0)
+        shared = 0
+        if u != 0 and v != 0 and (u > 0) == (v > 0):  # a difference, not a sum: leading places can cancel
+            shared = max(0, min(16, exponent - (dv - du).adjusted()))
+    return Cancellation(tu, tv, shared, lost)

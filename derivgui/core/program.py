@@ -121,6 +121,36 @@ def numpy_softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
 
+def sigmoid_prime(x: np.ndarray) -> np.ndarray:
+    """σ′(x) = σ(x)·σ(−x) = e/(1 + e)² with e = exp(−|x|): no 1 − σ(x) to cancel, so accurate to a
+    few ulps for every x (σ(x)·(1 − σ(x)) kept 3 digits at x = 30 and gave 0 from x ≈ 37)."""
+    e = np.abs(np.asarray(x, dtype=np.float64))
+    if e.ndim == 0:
+        e = np.exp(-e)
+        return e / (1.0 + e) ** 2
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    denominator = e + 1.0
+    denominator *= denominator
+    e /= denominator
+    return e
+
+
+def tanh_prime(x: np.ndarray) -> np.ndarray:
+    """tanh′(x) = 1 − tanh(x)² = 4e/(1 + e)² with e = exp(−2|x|): no cancellation for large |x|."""
+    e = np.abs(np.asarray(x, dtype=np.float64))
+    if e.ndim == 0:
+        e = np.exp(-2.0 * e)
+        return 4.0 * e / (1.0 + e) ** 2
+    e *= -2.0
+    np.exp(e, out=e)
+    denominator = e + 1.0
+    denominator *= denominator
+    e *= 4.0
+    e /= denominator
+    return e
+
+
 def to_float64(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 

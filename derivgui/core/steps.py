@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from derivgui.core.geometry import secant_slope
+
 EPSILON = float(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
 class StepErrors:
     steps: np.ndarray  # |Δa|, from large to small
-    forward: np.ndarray  # |(f(a+h) − f(a))/h − f′(a)|
-    central: np.ndarray  # |(f(a+h) − f(a−h))/(2h) − f′(a)|
+    forward: np.ndarray  # |(f(a+Δa) − f(a))/h − f′(a)|, h = (a+Δa) − a the step taken (secant_slope)
+    central: np.ndarray  # |(f(a+Δa) − f(a−Δa))/((a+Δa) − (a−Δa)) − f′(a)|
     tangent_slope: float
 
     def best_forward_step(self) -> float:
@@ -47,9 +49,10 @@ def step_errors(value_and_grad, a: float, largest: float = 1.0, smallest: float 
     f_a, f_plus, f_minus = values[0], values[1:count + 1], values[count + 1:]
     tangent = float(slopes[0])
     with np.errstate(all="ignore"):
-        # Divide by the step actually taken after rounding a ± h, as a careful programmer would.
-        forward = np.abs((f_plus - f_a) / ((a + steps) - a) - tangent)
-        central = np.abs((f_plus - f_minus) / ((a + steps) - (a - steps)) - tangent)
+        # The slope through the points actually evaluated, as the secant readout and the drawn
+        # secant have it: a ± Δa is rounded to a float, and the slope divides by the step taken.
+        forward = np.abs(secant_slope(a, f_a, points[1:count + 1], f_plus) - tangent)
+        central = np.abs(secant_slope(points[count + 1:], f_minus, points[1:count + 1], f_plus) - tangent)
     return StepErrors(steps, forward, central, tangent)
 
 

@@ -5,12 +5,13 @@ Qt-free; the 3D widget only turns these arrays into GL items.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from derivgui.core.geometry import SecantReport, robust_range, secant_report
+from derivgui.core.geometry import SecantReport, robust_range, secant_report, with_verdict
 
 NOTEBOOK_RANGE = ((0.0, 10.0), (0.0, 10.0))
 DEFAULT_RANGE = ((-6.0, 6.0), (-6.0, 6.0))
@@ -227,6 +228,14 @@ def point_report(value_and_grad, a: float, b: float, delta_a: float, delta_b: fl
     along_x = secant_report(lambda _x: (values[:2], (gx[:2],)), a, delta_a)
     along_y = secant_report(lambda _y: (values[[0, 2]], (gy[[0, 2]],)), b, delta_b)
     return PointReport(a, b, along_x.f_a, along_x.tangent_slope, along_y.tangent_slope, along_x, along_y)
+
+
+def judged_point_report(compiled, a: float, b: float, delta_a: float, delta_b: float) -> PointReport:
+    """``point_report`` of a compiled f(x, y), each slice with its verdict (see ``verdict``)."""
+    report = point_report(compiled.value_and_grad, a, b, delta_a, delta_b)
+    along_x, along_y = compiled.derivative_at(a, b)
+    return dataclasses.replace(report, along_x=with_verdict(report.along_x, along_x),
+                               along_y=with_verdict(report.along_y, along_y))
 
 
 def tangent_plane_patch(report: PointReport, half_x: float, half_y: float, n: int = 2):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
-from derivgui.core.check import DerivativeCheck, compare_derivatives, evaluate_formula
+from derivgui.core.check import DerivativeCheck, compare_derivatives, evaluate, number_text
 from derivgui.ui.editor import ExpressionLineEdit
 
 CHANNELS = ("check-x", "check-y")
@@ -36,7 +38,7 @@ class CheckPanel(QGroupBox):
             edit.setClearButtonEnabled(True)
             edit.setPlaceholderText("type your derivative, e.g. 2x*cos(x^2)")
             edit.setToolTip("Your own derivative, in the same syntax as f. It is compared with autodiff\n"
-                            "over the visible range, the way the notebook's np.allclose does.")
+                            "over the visible range, to six significant digits (allowing for rounding).")
             caption = QLabel()
             self.edits[channel] = edit
             self.captions[channel] = caption
@@ -94,11 +96,27 @@ class CheckPanel(QGroupBox):
     def active_channels(self) -> tuple[str, ...]:
         return CHANNELS if self.two_variables else CHANNELS[:1]
 
-    def check(self, points: np.ndarray, args: tuple, autodiff: tuple[np.ndarray, ...]) -> list[DerivativeCheck | None]:
-        """Compare each entered formula with autodiff at ``points``; update the verdict."""
+    def symbols(self) -> tuple[str, ...]:
+        return ("∂f/∂x", "∂f/∂y") if self.two_variables else ("f′",)
+
+    def check(self, points: np.ndarray, args: tuple, autodiff: tuple[np.ndarray, ...], *,
+              skip: np.ndarray | Sequence[np.ndarray | None] | None = None,
+              skip_reasons: Sequence[str] | Sequence[Sequence[str]] | str = (),
+              values: np.ndarray | None = None, function=None) -> list[DerivativeCheck | None]:
+        """Compare each entered formula with autodiff at ``points``; update the verdict.
+
+        ``skip`` leaves points out, named with ``skip_reasons`` (see ``compare_derivatives``): one
+        boolean mask for every partial, or a list with one mask (or None) per partial, and then
+        ``skip_reasons`` a list with one sequence of reasons per partial. ``values`` is f at the
+        points (it tells f's domain gaps from points where only f′ is undefined); ``function``, the
+        compiled f, lets the judge measure autodiff's rounding noise and overflow (without it, the
+        tolerance falls back to the scale of the derivative).
+        """
+        channels = self.active_channels()
+        skips = _per_partial(skip, skip_reasons, len(channels))
         results: list[DerivativeCheck | None] = []
         problems: dict[str, str] = {}
-        for channel, grad in zip(self.active_channels(), autodiff, strict=False):
+        for index, (channel, grad) in enumerate(zip(channels, autodiff, strict=False)):
             compiled = self.compiled[channel]
             if compiled is not None and len(compiled.variables) > len(args):
                 problems[channel] = "it uses y, but f is a function of x alone"
@@ -106,8 +124,16 @@ class CheckPanel(QGroupBox):
             if compiled is None:
                 results.append(None)
                 continue
-            mine = evaluate_formula(compiled, args)
-            results.append(compare_derivatives(points, grad, mine))
+            mine = evaluate(compiled, args)
+            auto = grad
+            if function is not None:
+                try:
+                    auto = evaluate(function, args, output=index + 1, values=grad)
+                except (TypeError, ValueError):  # f does not fit these points: judge the numbers alone
+                    auto = grad
+            mask, reasons = skips[index]
+            results.append(compare_derivatives(points, auto, mine, skip=mask, skip_reasons=reasons, values=values,
+                                               symbol=self.symbols()[index]))
         self.verdict.setText(self._verdict_text(results, problems))
         text = self.verdict.text()
         color = "#2b6e2b" if text.startswith("✓") else "#b00000" if text.startswith("✗") else "#555555"
@@ -115,7 +141,7 @@ class CheckPanel(QGroupBox):
         return results
 
     def _verdict_text(self, results: list[DerivativeCheck | None], problems: dict[str, str]) -> str:
-        names = ("∂f/∂x", "∂f/∂y") if self.two_variables else ("f′",)
+        names = self.symbols()
         for channel, name in zip(self.active_channels(), names, strict=True):
             problem = self.errors[channel] or problems.get(channel)
             if problem:
@@ -123,14 +149,53 @@ class CheckPanel(QGroupBox):
         entered = [r for r in results if r is not None]
         if not entered:
             return "type your derivative to check it against autodiff"
-        if len(entered) < len(results):
-            missing = names[results.index(None)]
-            return f"… now type {missing} too"
-        for name, result in zip(names, results, strict=True):
-            if not result.agree:
-                return result.verdict(name)
-        if len(results) == 1:
+        if len(names) == 1:
             return results[0].verdict("your f′")
-        worst = max(r.max_abs_diff for r in results)
-        return (f"✓ correct: both partials agree with autodiff (np.allclose) on {results[0].compared} points; "
-                f"max |difference| {worst:.3g}")
+        if len(entered) < len(results):
+            done = 0 if results[0] is not None else 1
+            result, name, missing = results[done], names[done], names[1 - done]
+            if result.agree:
+                return f"… {name} ✓; now type {missing} too"
+            return f"✗ {_partial_problem(result, name)}; then type {missing} too"
+        notes = _partial_notes(results, names)
+        if all(r.agree for r in results):
+            agreeing = min(r.agreeing for r in results)
+            worst = max(r.max_abs_diff for r in results)
+            return (f"✓ correct: both partials agree with autodiff at {agreeing} points "
+                    f"(max |difference| {number_text(worst)})" + notes)
+        wrong = [i for i, r in enumerate(results) if not r.agree]
+        if len(wrong) == 1:
+            i = wrong[0]
+            return f"✗ {_partial_problem(results[i], names[i])}; {names[1 - i]} ✓" + notes
+        return ("✗ both partials are wrong — " +
+                "; ".join(_partial_problem(r, name) for r, name in zip(results, names, strict=True)) + notes)
+
+
+def _partial_problem(result: DerivativeCheck, name: str) -> str:
+    """"∂f/∂y is wrong: …", or "can't check ∂f/∂y: it overflows …"."""
+    if result.cannot_tell:
+        return result.problem(name)
+    return f"{name} is wrong: {result.problem(name)}"
+
+
+def _partial_notes(results: list[DerivativeCheck], names: tuple[str, ...]) -> str:
+    """Both partials' notes (what was ignored, where a formula overflows): once when they are the same,
+    else each after its partial's name. An unjudged partial's overflow is in its problem already."""
+    per_partial = [r.notes(overflow=not r.cannot_tell) for r in results]
+    generic = [[note.replace(f"{name} is ", "{partial} is ") for note in notes]
+               for name, notes in zip(names, per_partial, strict=True)]
+    if generic[0] == generic[1]:  # the same places, the same reasons: say it once
+        return "".join("; " + note.replace("{partial} is ", "both partials are ") for note in generic[0])
+    return "".join(f"; {name}: {note}" for name, notes in zip(names, per_partial, strict=True) for note in notes)
+
+
+def _per_partial(skip, skip_reasons, count: int) -> list[tuple[np.ndarray | None, Sequence[str] | str]]:
+    """(mask, reasons) for each partial, from one shared mask or one per partial."""
+    if skip is None:
+        return [(None, ())] * count
+    if isinstance(skip, np.ndarray) and not (skip.ndim == 2 and skip.shape[0] == count and count > 1):
+        return [(skip, skip_reasons)] * count
+    masks = list(skip) + [None] * count
+    reasons = [skip_reasons] if isinstance(skip_reasons, str) else list(skip_reasons)
+    reasons = reasons * count if len(reasons) == 1 else reasons + [()] * count
+    return [(masks[i], reasons[i] if masks[i] is not None else ()) for i in range(count)]

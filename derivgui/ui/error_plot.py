@@ -17,7 +17,8 @@ from derivgui.ui.static_layer import LayeredPlotWidget
 
 NOTE = ("Right of the V the secant is not yet the tangent: the error falls like Δa (forward) or Δa² "
         "(central). Left of it f(a + Δa) and f(a) share most of their ~16 digits and the difference "
-        "is rounding noise, growing like 1/Δa. The best forward step is near √ε ≈ 1.5e-8.")
+        "is rounding noise, growing like 1/Δa. The best forward step is near √ε ≈ 1.5e-8. Slopes divide "
+        "by the step actually taken, h = (a + Δa) − a, as the secant readout does.")
 
 
 def _log10(values: np.ndarray) -> np.ndarray:
@@ -144,9 +145,10 @@ class ErrorPlot(QWidget):
         item.showGrid(x=True, y=True, alpha=0.2)
         keep_axis_widths(item)
         item.addLegend(offset=(-10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
-        self.forward = item.plot(name="forward (f(a+Δa) − f(a))/Δa", pen=pg.mkPen("#d62728", width=2),
+        # h: the step actually taken, (a + Δa) − a (see step_errors)
+        self.forward = item.plot(name="forward (f(a+Δa) − f(a))/h", pen=pg.mkPen("#d62728", width=2),
                                  connect="finite")
-        self.central = item.plot(name="central (f(a+Δa) − f(a−Δa))/2Δa", pen=pg.mkPen("#1f77b4", width=2),
+        self.central = item.plot(name="central (f(a+Δa) − f(a−Δa))/2h", pen=pg.mkPen("#1f77b4", width=2),
                                  connect="finite")
         self.order1 = item.plot(name="O(Δa)", pen=pg.mkPen("#888", width=1, style=Qt.DashLine))
         self.order2 = item.plot(name="O(Δa²)", pen=pg.mkPen("#888", width=1, style=Qt.DotLine))

@@ -32,7 +32,7 @@ from PyQt5.QtWidgets import QApplication, QGraphicsItem
 from derivgui.core import exporting as ex
 from derivgui.core.atomic import atomic_open, atomic_path, atomic_write_bytes, atomic_write_text, check_writable
 from derivgui.core.exporting import ExportCancelled, ExportError
-from derivgui.core.geometry import format_number, secant_report
+from derivgui.core.geometry import format_number, judged_secant_report
 from derivgui.core.state import AppState
 from derivgui.ui.plot2d import Plot2DView
 
@@ -348,7 +348,7 @@ class ExportScene:
                 view.getPlotItem().getViewBox().setRange(xRange=self.x_range, yRange=self.y_range, padding=0)
             _settle()
             view.resample()
-        view.set_report(secant_report(self.compiled.value_and_grad, self.state.a, self.delta_a))
+        view.set_report(judged_secant_report(self.compiled, self.state.a, self.delta_a))
         return view
 
     def view3d(self, layout: tuple[int, int] | None = None):
@@ -361,7 +361,7 @@ class ExportScene:
                 from derivgui.ui.plot3d import Plot3DView
             except ImportError as exc:  # pragma: no cover - depends on the 3D module
                 raise ExportError(f"3D export is not available: {exc}") from exc
-            from derivgui.core.surface import point_report, sample_surface
+            from derivgui.core.surface import judged_point_report, sample_surface
 
             view = Plot3DView()
             view.setAttribute(Qt.WA_DontShowOnScreen, True)
@@ -378,7 +378,8 @@ class ExportScene:
                                                 SURFACE_RESOLUTION, SURFACE_RESOLUTION))
             view.set_overlay_visibility(secant=s.show_secant, tangent=s.show_tangent, gradient=s.show_gradient,
                                         slices=s.show_slices, plane=s.show_plane)
-            view.set_point(point_report(vg, s.a, s.b, self.delta_a, self.delta_b), self.delta_a, self.delta_b)
+            view.set_point(judged_point_report(self.compiled, s.a, s.b, self.delta_a, self.delta_b), self.delta_a,
+                           self.delta_b)
             if self._live_view3d is not None:
                 view.setCameraParams(**self._live_view3d.cameraParams())
         elif layout is not None and (self._view3d.width(), self._view3d.height()) != tuple(layout):
@@ -407,10 +408,10 @@ class ExportScene:
         self.delta_a = float(delta_a)
         self.delta_b = float(self.delta_b if delta_b is None else delta_b)
         if self.is_surface and self._view3d is not None:
-            from derivgui.core.surface import point_report
+            from derivgui.core.surface import judged_point_report
 
             s = self.state
-            report = point_report(self.compiled.value_and_grad, s.a, s.b, self.delta_a, self.delta_b)
+            report = judged_point_report(self.compiled, s.a, s.b, self.delta_a, self.delta_b)
             self._view3d.set_point(report, self.delta_a, self.delta_b)
 
     def set_azimuth(self, degrees: float) -> None:
@@ -595,7 +596,7 @@ def _frames(scene: ExportScene, kind: str, count: int, width: int, height: int, 
             if scene.is_surface:
                 caption = [f"Δa = {format_number(deltas_a[i], 3)}   Δb = {format_number(deltas_b[i], 3)}"]
             else:
-                r = secant_report(scene.compiled.value_and_grad, s.a, deltas_a[i])
+                r = judged_secant_report(scene.compiled, s.a, deltas_a[i])
                 caption = [f"Δa = {format_number(deltas_a[i], 3)}",
                            f"secant slope {format_number(r.secant_slope, 8)}",
                            f"f′(a) = {format_number(r.tangent_slope, 8)}"]

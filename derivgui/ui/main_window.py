@@ -27,13 +27,13 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from derivgui.core.check import evaluate_formula
+from derivgui.core.check import evaluate_formula, nonsmooth_points
 from derivgui.core.functions import ALIASES, FUNCTIONS
-from derivgui.core.geometry import format_number, secant_report
+from derivgui.core.geometry import format_number, judged_secant_report
 from derivgui.core.lessons import Lesson, load_lessons
 from derivgui.core.state import AppState
 from derivgui.core.steps import step_errors
-from derivgui.core.surface import default_surface_range, point_report, slice_along_x
+from derivgui.core.surface import default_surface_range, judged_point_report, slice_along_x
 from derivgui.resources_path import resource
 from derivgui.ui.check_panel import CheckPanel
 from derivgui.ui.controls import CachedFrameGroupBox, PointControl, RangeControl, StepControl
@@ -356,7 +356,8 @@ class MainWindow(QMainWindow):
                 self.surface_range.set_ranges(x_range, y_range)
             self._redraw_surface()
         elif new_expression:
-            self.plot2d.set_function(compiled.value_and_grad, x_range=self.state.x_range)
+            self.plot2d.set_function(compiled.value_and_grad, x_range=self.state.x_range,
+                                     branch_changes=compiled.branch_changes)
         self.update_point()
         self.update_check()
         self.statusBar().showMessage(f"ready: derivative by PyTensor autodiff, compiled in {elapsed_ms:.0f} ms", 5000)
@@ -420,12 +421,12 @@ class MainWindow(QMainWindow):
             return
         s = self.state
         if len(self.compiled.variables) == 1:
-            report = secant_report(self.compiled.value_and_grad, s.a, s.delta_a)
+            report = judged_secant_report(self.compiled, s.a, s.delta_a)
             self.plot2d.set_report(report)
             self.readouts.show_report(report)
             self._update_error_plot(self.compiled.value_and_grad, s.a, s.delta_a)
             return
-        report = point_report(self.compiled.value_and_grad, s.a, s.b, s.delta_a, s.delta_b)
+        report = judged_point_report(self.compiled, s.a, s.b, s.delta_a, s.delta_b)
         self._update_error_plot(slice_along_x(self.compiled.value_and_grad, s.b), s.a, s.delta_a)
         self.page3d.set_point(report, s.delta_a, s.delta_b)
         self.readouts_x.show_report(report.along_x)
@@ -462,7 +463,9 @@ class MainWindow(QMainWindow):
             curve = self.plot2d.curve
             keep = np.isfinite(curve.x)
             x, autodiff = curve.x[keep], curve.df[keep]
-            results = self.check.check(x, (x,), (autodiff,))
+            skip, reasons = nonsmooth_points(self.compiled, x)
+            results = self.check.check(x, (x,), (autodiff,), values=curve.f[keep], function=self.compiled,
+                                       skip=skip, skip_reasons=reasons)
             compiled = self.check.compiled["check-x"]
             if compiled is not None and results and results[0] is not None:
                 mine = evaluate_formula(compiled, (x,))
@@ -474,8 +477,8 @@ class MainWindow(QMainWindow):
         (x0, x1), (y0, y1) = self.state.surface_x_range, self.state.surface_y_range
         xs, ys = np.meshgrid(np.linspace(x0, x1, 61), np.linspace(y0, y1, 61), indexing="ij")
         args = (xs.ravel(), ys.ravel())
-        gx, gy = self.compiled.grad(*args)
-        self.check.check(np.stack(args, axis=1), args, (gx, gy))
+        values, (gx, gy) = self.compiled.value_and_grad(*args)
+        self.check.check(np.stack(args, axis=1), args, (gx, gy), values=values, function=self.compiled)
 
     def _on_x_range_changed(self, x0: float, x1: float) -> None:
         if self.is_two_variables():
@@ -583,25 +586,95 @@ class MainWindow(QMainWindow):
     # -- settings ----------------------------------------------------------------------------
 
     def _load_state(self) -> tuple[AppState, str | None]:
-        raw = self.settings.value("session/state")
-        if raw is None:
-            return AppState(), None
+        """The state the last run saved, checked field by field, and a note for the user if anything was ignored.
+
+        Whatever the settings file holds (any JSON, huge numbers, deep nesting, wrong types, NaN),
+        this never raises: each unusable value takes its default and the others are kept. A file
+        with problems is copied to ``<ini>.bad`` first, since the next save overwrites it. The
+        editor's history is read and checked here too (``_load_history`` returns it).
+        """
+        import os
+        import shutil
+        import stat
+        import sys
+
+        from derivgui.core.session import HISTORY_LIMIT, SessionError, clean_history, decode_json, describe_file_type
+
+        problems: list[str] = []
+        state = AppState()
+        history: list[str] = []
+        path = ""
         try:
-            return AppState.from_dict(json.loads(raw)), None
-        except (ValueError, TypeError) as exc:
-            return AppState(), f"saved settings were unreadable ({exc}); started with defaults"
+            path = self.settings.fileName()
+            mode = os.stat(path).st_mode if path and os.path.lexists(path) else None
+            if mode is not None and not stat.S_ISREG(mode):
+                self._loaded_history = []
+                return state, (f"the settings file {path} is {describe_file_type(mode)}, not a file: started with "
+                               "the defaults, and settings will not be saved")
+        except (OSError, ValueError):
+            pass
+        for key in ("session/state", "editor/history"):
+            try:
+                raw = self.settings.value(key)
+                if raw is None:
+                    continue
+                if not isinstance(raw, str):
+                    raise SessionError(f"{key} is not text")
+                data = decode_json(raw, key) if raw else ([] if key == "editor/history" else {})
+                if key == "session/state":
+                    if not isinstance(data, dict):
+                        raise SessionError("the saved state is not a JSON object")
+                    state = AppState.from_dict(data, problems=problems)
+                else:
+                    if not isinstance(data, list):
+                        raise SessionError("the history is not a list")
+                    history = clean_history(data, problems)[-HISTORY_LIMIT:]
+            except (SessionError, ValueError, TypeError) as exc:
+                problems.append(str(exc))
+            except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError…: never stop the app from starting
+                problems.append(f"{key} could not be read ({type(exc).__name__})")
+        self._loaded_history = history
+        if not problems:
+            return state, None
+        kept = ""
+        try:
+            if path and os.path.isfile(path):
+                shutil.copyfile(path, path + ".bad")
+                kept = f"; the file as it was is kept in {path}.bad"
+        except OSError:
+            pass
+        notes = "; ".join(problems)
+        if len(notes) > 300:
+            notes = notes[:299] + "…"
+        message = f"saved settings: ignored {notes} (defaults used){kept}"
+        print(f"derivgui: warning: {message}", file=sys.stderr)
+        return state, message
 
     def _load_history(self) -> list[str]:
-        raw = self.settings.value("editor/history")
-        try:
-            history = json.loads(raw) if raw else []
-        except (ValueError, TypeError):
-            return []
-        return [h for h in history if isinstance(h, str)] if isinstance(history, list) else []
+        """The editor's history from the settings, as ``_load_state`` checked it (text entries only)."""
+        history = getattr(self, "_loaded_history", None)
+        if history is None:
+            from derivgui.core.session import clean_history, decode_json
+
+            try:
+                raw = self.settings.value("editor/history")
+                data = decode_json(raw, "editor/history") if isinstance(raw, str) and raw else []
+                history = clean_history(data) if isinstance(data, list) else []
+            except Exception:  # noqa: BLE001 - a bad history never stops the app
+                history = []
+        self._loaded_history = None
+        return list(history)
 
     def save_settings(self) -> None:
-        self.settings.setValue("session/state", json.dumps(self.state.to_dict()))
-        self.settings.setValue("editor/history", json.dumps(self.editor.history))
+        """Write the state, history, geometry and docks; never NaN or inf (unusable values are saved as defaults)."""
+        from derivgui.core.session import clean_history
+
+        try:
+            state_json = json.dumps(self.state.to_safe_dict(), allow_nan=False)
+        except (ValueError, TypeError):
+            state_json = json.dumps(AppState().to_dict(), allow_nan=False)
+        self.settings.setValue("session/state", state_json)
+        self.settings.setValue("editor/history", json.dumps(clean_history(list(self.editor.history))))
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
 

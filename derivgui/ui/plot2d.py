@@ -299,6 +299,35 @@ class VerticalLine(pg.GraphicsObject):
         p.drawLine(QPointF(view.top(), 0), QPointF(view.bottom(), 0))
 
 
+def tangent_lines(report: SecantReport, x0: float, x1: float,
+                  y_range: tuple[float, float]) -> tuple[list[float], list[float]]:
+    """What the tangent overlay draws across [x0, x1] for the verdict at a.
+
+    Smooth: the tangent line. A kink: the two one-sided tangent half-lines meeting at (a, f(a)),
+    each vertical where its slope is infinite (a cusp). A vertical tangent: the line x = a. A jump,
+    a hole or an undefined point: nothing, since there is no tangent to draw.
+    """
+    verdict = report.verdict
+    a, fa = report.a, report.f_a
+    if verdict is None or verdict.exists:
+        xs, ys = line_through(a, fa, report.tangent_slope, x0, x1)
+        return list(xs), list(ys)
+    y0, y1 = y_range
+    if verdict.kind == "vertical":
+        return [a, a], [y0, y1]
+    if verdict.kind != "kink":
+        return [], []
+
+    def end(slope: float, x_end: float, side: float) -> tuple[float, float]:
+        if math.isinf(slope):  # going away from a on this side, f rises where the slope's sign says
+            rises = (slope > 0) == (side > 0)
+            return a, (y1 if rises else y0)
+        return x_end, fa + slope * (x_end - a)
+
+    left, right = end(verdict.left, x0, -1.0), end(verdict.right, x1, 1.0)
+    return [left[0], a, right[0]], [left[1], fa, right[1]]
+
+
 class Plot2DView(StaticLayerView, pg.PlotWidget):
     """A PlotWidget that resamples f for whatever x range is visible.
 
@@ -330,6 +359,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         keep_axis_widths(item)
         self.legend = item.addLegend(offset=(10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         self._value_and_grad = None
+        self._branch_changes = None
         self._report: SecantReport | None = None
 
         axis_pen = pg.mkPen("#888", width=1)
@@ -358,6 +388,10 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self.addItem(self.guides, ignoreBounds=True)
         self.points = Dots(size=9, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(COLORS["point"]))
         self.addItem(self.points, ignoreBounds=True)
+        # An open circle where f(a) is undefined but has a limit: a removable discontinuity.
+        self.hole = Dots(size=20, pen=pg.mkPen(COLORS["f"], width=2.5), brush=pg.mkBrush("w"))
+        self.hole.setZValue(10)
+        self.addItem(self.hole, ignoreBounds=True)
         self.handle = pg.TargetItem(size=14, movable=True, pen=pg.mkPen(COLORS["secant"], width=2),
                                     brush=pg.mkBrush(0, 0, 0, 0))
         self.handle.setToolTip(f"drag to move {point} along the curve")
@@ -422,10 +456,13 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
 
     # -- data in -----------------------------------------------------------------------------
 
-    def set_function(self, value_and_grad, x_range: tuple[float, float] | None = None) -> None:
+    def set_function(self, value_and_grad, x_range: tuple[float, float] | None = None,
+                     branch_changes=None) -> None:
         """Show a new compiled function; with ``x_range``, frame it (y from the curve's values),
-        keeping the y range while the new curve fits it well (see ``frame``)."""
+        keeping the y range while the new curve fits it well (see ``frame``). ``branch_changes``
+        (see ``sample_curve``) lets f′ break where a switching function changes branch."""
         self._value_and_grad = value_and_grad
+        self._branch_changes = branch_changes
         if x_range is not None:
             self.frame(*x_range, keep_fitting_y=True)
         self.resample()
@@ -464,7 +501,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             return
         x0, x1 = self.visible_x_range()
         y0, y1 = self.visible_y_range()
-        self.curve = sample_curve(self._value_and_grad, x0, x1, self.sample_count(), y1 - y0)
+        self.curve = sample_curve(self._value_and_grad, x0, x1, self.sample_count(), y1 - y0, self._branch_changes)
         self.f_curve.setData(self.curve.x, self.curve.f)
         self.df_curve.setData(self.curve.x, self.curve.df)
         if self._report is not None:
@@ -477,7 +514,8 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         fa, fad = report.f_a, report.f_a_delta
         self.points.setData([a, ad], [fa, fad])
         self._moving_handle = True
-        self.handle.setPos(a, fa if np.isfinite(fa) else 0.0)
+        limit = report.verdict.f_left if report.verdict is not None and report.verdict.kind == "hole" else None
+        self.handle.setPos(a, fa if np.isfinite(fa) else limit if limit is not None else 0.0)
         self._moving_handle = False
         # The notebook's dashed guides: down to the x axis and across to the y axis.
         self.guides.setData([a, a, ad, ad, 0.0, a, 0.0, ad], [0.0, fa, 0.0, fad, fa, fa, fad, fad])
@@ -497,7 +535,12 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
     def _draw_lines(self, report: SecantReport) -> None:
         x0, x1 = self.visible_x_range()
         self.secant.setData(*line_through(report.a, report.f_a, report.secant_slope, x0, x1))
-        self.tangent.setData(*line_through(report.a, report.f_a, report.tangent_slope, x0, x1))
+        self.tangent.setData(*tangent_lines(report, x0, x1, self.visible_y_range()))
+        verdict = report.verdict
+        if verdict is not None and verdict.kind == "hole":
+            self.hole.setData([report.a], [verdict.f_left])
+        else:
+            self.hole.setData([], [])
 
     def show_my_derivative(self, x, mine=None, bad_x=None, bad_y=None) -> None:
         """Overlay the student's derivative; mark (at most 60 of) the points where it disagrees."""

@@ -9,7 +9,7 @@ from PyQt5.QtCore import QEvent, QPointF, QRectF, Qt
 from PyQt5.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QStaticText, QTransform
 from PyQt5.QtWidgets import QGridLayout, QLabel, QWidget
 
-from derivgui.core.geometry import SecantReport, format_number, shared_leading_digits
+from derivgui.core.geometry import SecantReport, digits_text, format_number, shared_leading_digits
 from derivgui.ui.controls import CachedFrameGroupBox
 
 
@@ -100,8 +100,14 @@ class SlopeReadouts(CachedFrameGroupBox):
         self.names = names
         self.f_a = _value_label(names["f_a"][0], names["f_a"][1])
         self.f_a_delta = _value_label(names["f_a_delta"][0], names["f_a_delta"][1])
-        self.secant = _value_label(names["secant"][0], "(f(a + Δa) − f(a)) / Δa: the slope of the secant")
-        self.tangent = _value_label(names["tangent"][0], "the derivative from PyTensor's automatic differentiation")
+        self.secant = _value_label(names["secant"][0],
+                                   "(f(a + Δa) − f(a)) / h: the slope of the secant through the two points\n"
+                                   "evaluated, with h = (a + Δa) − a the step actually taken (a + Δa is\n"
+                                   "rounded to a float, so h may differ from Δa in its last digits)")
+        self.tangent = _value_label(names["tangent"][0], "the derivative from PyTensor's automatic differentiation;\n"
+                                    "where it does not exist (a kink, a jump, a vertical tangent), why")
+        # Room for the verdict's words, "no derivative: left −1, right 1", on one line.
+        self.tangent.setFixedWidth(QFontMetrics(self.tangent.font()).horizontalAdvance("x" * 40) + 8)
         self.error = _value_label(names["error"][0], "secant slope − tangent slope: shrinks like the step")
         self.problem = QLabel("")
         self.problem.setObjectName(names["problem"])
@@ -123,27 +129,47 @@ class SlopeReadouts(CachedFrameGroupBox):
     def show_report(self, report: SecantReport) -> None:
         self.f_a.setText(format_number(report.f_a))
         self.f_a_delta.setText(format_number(report.f_a_delta))
-        self.tangent.setText(format_number(report.tangent_slope))
+        verdict = report.verdict
+        if verdict is not None and not verdict.exists:
+            self.tangent.setText(verdict.describe())
+            if verdict.describe_value() is not None:
+                self.f_a.setText(verdict.describe_value().split(" (")[0])
+        else:
+            self.tangent.setText(format_number(report.tangent_slope))
         if report.problem is None:
             self.secant.setText(format_number(report.secant_slope))
             self.error.setText(format_number(report.difference, 4))
-            self.problem.setText(self._digits_note(report))
+            self.problem.setText(self._notes(self._verdict_note(report), self._digits_note(report), report.step_note))
         else:
-            short = "no step: a + Δa == a" if report.a + report.delta == report.a else "all digits cancelled"
+            short = "a + Δa == a" if report.step == 0.0 else "all digits cancelled"
             if "not finite" in report.problem:
                 short = "f is not finite here"
             elif "rounding noise" in report.problem:
                 short = "rounding noise"
             self.secant.setText(short)
-            self.error.setText("meaningless (see below)")
-            self.problem.setText(report.problem)
+            self.error.setText("meaningless (below)")
+            self.problem.setText(self._notes(self._verdict_note(report), report.problem, report.step_note))
         self.cancellation.show_parts(*cancellation_parts(report, self.names))
+
+    @staticmethod
+    def _verdict_note(report: SecantReport) -> str:
+        """Why there is no tangent, where the tangent label's words need more room."""
+        verdict = report.verdict
+        if verdict is None or verdict.exists:
+            return ""
+        value = verdict.describe_value()
+        return f"f(a) {value}" if value is not None and "hole" in value else ""
 
     @staticmethod
     def _digits_note(report: SecantReport) -> str:
         if report.digits_lost >= 4:
-            return f"{report.digits_lost:.0f} of ~16 digits cancelled in f(a + Δa) − f(a)"
+            return f"{digits_text(report.digits_lost)} of ~16 digits cancelled in f(a + Δa) − f(a)"
         return ""
+
+    @staticmethod
+    def _notes(*notes: str) -> str:
+        """The sentences worth showing, one a line."""
+        return "\n".join(note for note in notes if note)
 
     def clear(self) -> None:
         for label in (self.f_a, self.f_a_delta, self.secant, self.tangent, self.error):
@@ -255,7 +281,7 @@ class CancellationLabel(QLabel):
 
 
 def _highlight_length(text: str, shared: int) -> int:
-    """How many characters of a %.16e text hold its first ``shared`` significant digits (0: none)."""
+    """How many characters of a mantissa-and-exponent text hold its first ``shared`` digits (0: none)."""
     count = 0
     for i, ch in enumerate(text):
         if ch.isdigit() and count < shared:
@@ -268,11 +294,14 @@ def _highlight_length(text: str, shared: int) -> int:
 def cancellation_parts(report: SecantReport, names: dict) -> tuple[tuple[tuple[str, str, int], ...], str]:
     """The inspector's rows (caption, digits, highlighted characters) and its sentence."""
     c = shared_leading_digits(report.f_a, report.f_a_delta)
-    kept = max(0.0, 16.0 - c.digits_lost)
-    rows = tuple((names[key][1], text, _highlight_length(text, c.shared))
+    lost = digits_text(c.digits_lost)  # as the sentence above the inspector writes it
+    kept = digits_text(max(0.0, 16.0 - float(lost)))
+    rows = tuple((names[key][1], text, len(text.split("e")[0]) if c.equal else _highlight_length(text, c.shared))
                  for key, text in (("f_a", c.f_a_text), ("f_a_delta", c.f_a_delta_text)))
-    sentence = (f"{c.shared} leading digits shared: the difference keeps ≈ {kept:.0f} of ~16 "
-                f"significant digits ({c.digits_lost:.1f} lost)")
+    if c.equal:
+        sentence = f"All digits shared: the difference is exactly 0 ({lost} of ~16 digits lost)"
+    else:
+        sentence = f"{c.shared} leading digits shared: the difference keeps ≈ {kept} of ~16 digits ({lost} lost)"
     return rows, sentence
 
 

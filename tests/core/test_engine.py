@@ -216,6 +216,9 @@ CORPUS = [
     ("softplus(-x)", lambda x: np.logaddexp(0, -x), lambda x: -expit(-x), None, (-20, 20), None),
     ("erf(x/2)", lambda x: _erf(x / 2), lambda x: np.exp(-(x**2) / 4) / np.sqrt(np.pi), None, (-3, 3), None),
     ("asinh(2x)", lambda x: np.arcsinh(2 * x), lambda x: 2 / np.sqrt(4 * x**2 + 1), None, (-5, 5), None),
+    ("sech(x)", lambda x: 1 / np.cosh(x), lambda x: -np.tanh(x) / np.cosh(x), None, (-5, 5), None),
+    ("csch(x)", lambda x: 1 / np.sinh(x), lambda x: -np.cosh(x) / np.sinh(x) ** 2, None, (0.2, 5), None),
+    ("coth(x)", lambda x: 1 / np.tanh(x), lambda x: -1 / np.sinh(x) ** 2, None, (0.2, 5), None),
     ("log10(x) + log2(x)", lambda x: np.log10(x) + np.log2(x), lambda x: 1 / (x * LN10) + 1 / (x * LN2), None,
      (0.1, 10), None),
     ("abs(x)^3", lambda x: np.abs(x) ** 3, lambda x: 3 * x * np.abs(x), None, (0.1, 3), None),
@@ -394,24 +397,25 @@ def test_ignored_variable_gives_zeros():
 
 
 # ---------------------------------------------------------------------------------------------
-# Domain errors: NaN or inf, silently
+# Domain errors: NaN where the typed expression is undefined (log 0, 1/0 too), inf on overflow
 
 
 @pytest.mark.parametrize(
     ("text", "x", "check"),
     [
         ("log(x)", -1.0, np.isnan),
-        ("log(x)", 0.0, np.isneginf),
+        ("log(x)", 0.0, np.isnan),
         ("sqrt(x)", -1.0, np.isnan),
-        ("1/x", 0.0, np.isposinf),
-        ("-1/x", 0.0, np.isneginf),
+        ("1/x", 0.0, np.isnan),
+        ("-1/x", 0.0, np.isnan),
         ("asin(x)", 2.0, np.isnan),
         ("acosh(x)", 0.5, np.isnan),
-        ("atanh(x)", 1.0, np.isposinf),
+        ("atanh(x)", 1.0, np.isnan),
         ("exp(x)", 1000.0, np.isposinf),
         ("x^0.5", -4.0, np.isnan),
         ("log10(x) + log2(x) + log1p(x - 1)", -3.0, np.isnan),
-        ("csc(x)", 0.0, np.isinf),
+        ("csc(x)", 0.0, np.isnan),
+        ("coth(x)", 0.0, np.isnan),
     ],
 )
 def test_domain_errors_are_silent(text, x, check, capfd):
@@ -447,11 +451,6 @@ def test_sigmoid_derivative_far_out_is_zero_not_nan():
     assert quietly(f.grad, -800.0)[0] == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PyTensor differentiates sigmoid as s*(1 - s), and its 1 - s -> s(-x) rewrite does not fire when s has "
-    "another client, so the relative accuracy of sigmoid' decays like e^x * 1e-16 for large positive x",
-)
 def test_sigmoid_derivative_relative_accuracy_for_large_x():
     x = np.array([15.0, 20.0, 30.0, 40.0])
     (d,) = compile_expr("sigmoid(x)").grad(x)

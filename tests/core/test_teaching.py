@@ -16,7 +16,7 @@ from derivgui.core.steps import fitted_slope, step_errors
 
 @pytest.mark.parametrize("text, expected", [
     ("sigmoid(x)", ("σ(x)·(1 − σ(x))",)),
-    ("1/(1+exp(-x))", ("σ(−x)·σ(x)",)),
+    ("1/(1+exp(-x))", ("σ(x)·(1 − σ(x))",)),
     ("tanh(x)", ("1 − tanh(x)²",)),
     ("x^2*y + y", ("2·y·x", "1 + x²")),
     ("sin(sqrt(x^2+y^2))", ("cos(√(x² + y²))·x/√(x² + y²)", "cos(√(x² + y²))·y/√(x² + y²)")),
