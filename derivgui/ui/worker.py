@@ -1,22 +1,37 @@
 """Compile requests, answered in the background; per channel, the newest request wins.
 
-One worker thread parses each request (a syntax error comes back at once, with its column),
-looks in the kernel cache, and otherwise asks the compile process (``core.compile_process``),
-where PyTensor differentiates and rewrites without holding this process's GIL; the thread just
-waits on a pipe. Requests carry ids from one counter and a channel name ("main" for the plotted
-expression, "check-x"/"check-y" for the student's own derivative); the worker skips a request
-that a newer one on the same channel has superseded before it started, and only results that
-answer their channel's newest request are delivered.
+Requests carry ids from one counter and a channel name ("main" for the plotted expression,
+"check-x"/"check-y" for the student's own derivative). Each channel has its own worker thread
+(a lane), so one channel's compile never waits behind another's. A lane parses each request (a
+syntax error comes back at once, with its column), looks in the kernel cache, and otherwise asks
+a compile process from the shared pool (``core.compile_process``), where PyTensor differentiates
+and rewrites without holding this process's GIL; the thread just waits on a pipe.
+
+A newer request on a channel supersedes the older ones at once: one still queued is skipped, and
+one the compile process is working on is cancelled by killing that process (the pool keeps a
+warm spare, so the next request does not wait for a new one to load PyTensor). Every compile has
+a budget (``COMPILE_BUDGET_S``); past it the process is killed and the user is told the
+expression is too complex. A process that dies under a request is replaced and the request
+retried once before anything is reported. Only results that answer their channel's newest
+request are delivered.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 import traceback
 
 from PyQt5.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
-from derivgui.core.compile_process import CompileProcess, CompileProcessDied, shared_compile_process
+from derivgui.core.compile_process import (
+    COMPILE_BUDGET_S,
+    CompileProcess,
+    CompileProcessDied,
+    CompilerPool,
+    CompileTimeout,
+    shared_pool,
+)
 from derivgui.core.compiled import CompiledExpression, kernel_cache
 from derivgui.core.errors import ExpressionError
 from derivgui.core.parse import parse
@@ -24,96 +39,163 @@ from derivgui.core.parse import parse
 MAIN = "main"
 
 
-class CompileWorker(QObject):
-    """Lives on the worker thread; ``compile`` runs there through a queued signal."""
+class _Superseded(Exception):
+    """The request was cancelled: a newer one on its channel came, or the service is stopping."""
 
+
+class CompileWorker(QObject):
+    """One channel's lane; lives on its own thread, where ``compile`` runs through a queued signal."""
+
+    submit = pyqtSignal(str, int, str)  # emitted by the GUI thread, received on the lane's thread
     finished = pyqtSignal(str, int, object, object)  # channel, id, CompiledExpression | None, error | None
     formulas = pyqtSignal(int, object)  # id, the derivative formulas of a main-channel result
 
-    def __init__(self, compiler: CompileProcess) -> None:
+    def __init__(self, pool: CompilerPool, latest_ids: dict[str, int], budget_s: float = COMPILE_BUDGET_S) -> None:
         super().__init__()
-        self.compiler = compiler
+        self.pool = pool
+        self.budget_s = budget_s
         # Written by the GUI thread, read here: single dict item assignments are atomic in CPython.
-        self.latest_ids: dict[str, int] = {}
+        self.latest_ids = latest_ids
         self.stopping = False
-        self.waiting_for_compiler = False
+        self._channel, self._request_id = MAIN, 0  # the request being answered (this thread only)
+        # What the lane's compile process is working on, for cancelling from the GUI thread.
+        self._lock = threading.Lock()
+        self._busy: tuple[int, CompileProcess] | None = None
+        self._cancelled = False
+        self.submit.connect(self.compile)
+
+    @property
+    def waiting_for_compiler(self) -> bool:
+        return self._busy is not None
 
     @pyqtSlot(str, int, str)
     def compile(self, channel: str, request_id: int, text: str) -> None:
-        if self.stopping or request_id != self.latest_ids.get(channel):
+        if self._superseded(channel, request_id):
             return  # superseded while queued
+        self._channel, self._request_id = channel, request_id
         try:
             compiled = self._compiled(text)
+        except _Superseded:
+            return
         except ExpressionError as exc:
             self.finished.emit(channel, request_id, None, exc)
             return
         except CompileProcessDied:
-            if not self.stopping:
-                self.finished.emit(channel, request_id, None, ExpressionError(
-                    "the compiler stopped while working on this expression; edit it to try again"))
+            self.finished.emit(channel, request_id, None, ExpressionError(
+                "the compiler stopped while working on this expression; edit it to try again"))
             return
         except Exception as exc:  # noqa: BLE001 - any failure becomes a message, never a dead thread
             traceback.print_exc()
             self.finished.emit(channel, request_id, None, ExpressionError(f"could not compile: {exc}"))
             return
         self.finished.emit(channel, request_id, compiled, None)
-        if channel == MAIN and request_id == self.latest_ids.get(channel):
+        if channel == MAIN and not self._superseded(channel, request_id):
             # The curve goes on screen first; the formula (more rewriting) follows.
             try:
-                formulas = compiled.derivative_formulas(lambda e: self._ask(self.compiler.formulas, e.normalized))
+                formulas = compiled.derivative_formulas(lambda e: self._ask("formulas", e.text))
                 self.formulas.emit(request_id, formulas)
-            except CompileProcessDied:
-                pass
+            except (_Superseded, CompileProcessDied, CompileTimeout):
+                pass  # the plot is up; only its formula is missing (or no longer wanted)
             except Exception:  # noqa: BLE001 - a formula that cannot be printed is not worth a failure
                 traceback.print_exc()
 
     def _compiled(self, text: str) -> CompiledExpression:
         expression = parse(text)
-        kernel = kernel_cache.get_or_build(expression, lambda e: self._ask(self.compiler.compile, e.normalized))
+        # The cache is keyed by the normalized text; the child gets the text as typed and parses
+        # it under the same limits as compile_expr (the fully parenthesised normalized text is
+        # longer and deeper, and could fail them).
+        kernel = kernel_cache.get_or_build(expression, lambda e: self._ask("compile", e.text))
         return CompiledExpression(expression, kernel)
 
-    def _ask(self, question, text: str):
-        self.waiting_for_compiler = True
-        try:
-            return question(text)
-        finally:
-            self.waiting_for_compiler = False
+    def _ask(self, kind: str, text: str):
+        """The answer of a pool process to one request; a process that dies under it is replaced
+        by a new one and the request asked again, once."""
+        request_id = self._request_id
+        for attempt in range(2):
+            process = self.pool.acquire(fresh=attempt > 0)
+            with self._lock:
+                # A newer request that came before _busy is set cannot cancel this one: look now.
+                superseded = self._superseded(self._channel, request_id)
+                if not superseded:
+                    self._busy, self._cancelled = (request_id, process), False
+            if superseded:
+                self.pool.release(process)
+                raise _Superseded
+            healthy = False
+            try:
+                ask = process.compile if kind == "compile" else process.formulas
+                answer = ask(text, self.budget_s)
+                healthy = True
+                return answer
+            except CompileTimeout:
+                raise
+            except ExpressionError:
+                healthy = True  # the expression's fault: the process is fine
+                raise
+            except CompileProcessDied:
+                pass
+            finally:
+                with self._lock:
+                    cancelled, self._busy = self._cancelled, None
+                if healthy and not cancelled:
+                    self.pool.release(process)
+                else:
+                    self.pool.discard(process)
+                if cancelled or self.stopping:
+                    raise _Superseded  # noqa: B012 - whatever the outcome, it is no longer wanted
+        raise CompileProcessDied("the compiler process stopped twice while working on this expression")
+
+    def cancel_before(self, request_id: int) -> None:
+        """Kill the compile in progress if it answers an older request (any thread)."""
+        with self._lock:
+            if self._busy is not None and self._busy[0] < request_id:
+                self._cancelled = True
+                self._busy[1].kill()
+
+    def _superseded(self, channel: str, request_id: int) -> bool:
+        return self.stopping or request_id != self.latest_ids.get(channel)
 
 
 class CompileService(QObject):
-    """Owns the worker thread. ``request(text, channel)`` returns the id its result will carry."""
+    """Owns the lanes' threads. ``request(text, channel)`` returns the id its result will carry."""
 
-    _submit = pyqtSignal(str, int, str)
     result = pyqtSignal(str, int, object, object)  # only results that answer their channel's newest request
     formulas = pyqtSignal(object)  # the derivative formulas for the newest main result
     busy = pyqtSignal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, pool: CompilerPool | None = None,
+                 budget_s: float = COMPILE_BUDGET_S) -> None:
         super().__init__(parent)
-        self._compiler = shared_compile_process()
-        self._compiler.start()  # PyTensor loads in the child while the window is being built
+        self.pool = pool if pool is not None else shared_pool()
+        self.pool.warm_up()  # PyTensor loads in a child while the window is being built
+        self.budget_s = budget_s
         self._ids = itertools.count(1)
         self.latest_ids: dict[str, int] = {}
         self._pending: set[str] = set()
-        self._thread = QThread()
-        self._thread.setObjectName("derivgui-compile")
-        self._worker = CompileWorker(self._compiler)
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.compile)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.formulas.connect(
-            lambda request_id, formulas: self.formulas.emit(formulas)
-            if request_id == self.latest_ids.get(MAIN) else None)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
+        self._lanes: dict[str, tuple[QThread, CompileWorker]] = {}
+        self._lane(MAIN)
+
+    def _lane(self, channel: str) -> CompileWorker:
+        if channel not in self._lanes:
+            thread = QThread()
+            thread.setObjectName("derivgui-compile" if channel == MAIN else f"derivgui-compile-{channel}")
+            worker = CompileWorker(self.pool, self.latest_ids, self.budget_s)
+            worker.moveToThread(thread)
+            worker.finished.connect(self._on_finished)
+            worker.formulas.connect(self._on_formulas)
+            thread.finished.connect(worker.deleteLater)
+            thread.start()
+            self._lanes[channel] = (thread, worker)
+        return self._lanes[channel][1]
 
     def request(self, text: str, channel: str = MAIN) -> int:
         request_id = next(self._ids)
         self.latest_ids[channel] = request_id
-        self._worker.latest_ids[channel] = request_id
+        worker = self._lane(channel)
+        worker.cancel_before(request_id)  # a superseded compile stops now, not when it is done
         self._pending.add(channel)
         self.busy.emit(True)
-        self._submit.emit(channel, request_id, text)
+        worker.submit.emit(channel, request_id, text)
         return request_id
 
     def _on_finished(self, channel: str, request_id: int, compiled, error) -> None:
@@ -124,15 +206,21 @@ class CompileService(QObject):
             self.busy.emit(False)
         self.result.emit(channel, request_id, compiled, error)
 
+    def _on_formulas(self, request_id: int, formulas) -> None:
+        if request_id == self.latest_ids.get(MAIN):
+            self.formulas.emit(formulas)
+
     def shutdown(self) -> None:
-        """Stop the thread and wait for it, so Qt never destroys a running QThread."""
-        if self._thread.isRunning():
-            self._worker.stopping = True  # skip whatever is still queued
-            if self._worker.waiting_for_compiler:
-                self._compiler.kill()  # don't wait out a long compile; the next request restarts it
-            self._thread.quit()
-            self._thread.wait()
+        """Stop the threads and wait for them, so Qt never destroys a running QThread."""
+        for thread, worker in self._lanes.values():
+            if thread.isRunning():
+                worker.stopping = True  # skip whatever is still queued
+                worker.cancel_before(next(self._ids))  # don't wait out a long compile
+                thread.quit()
+        for thread, _worker in self._lanes.values():
+            thread.wait()
 
     @property
     def thread(self) -> QThread:
-        return self._thread
+        """The main channel's thread."""
+        return self._lanes[MAIN][0]

@@ -7,14 +7,30 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from derivgui import ExpressionError, compile_expr
-from derivgui.core.compile_process import CompileProcess, CompileProcessDied
-from derivgui.core.compiled import Kernel
-from derivgui.core.program import Runner
+from derivgui.core.compile_process import (
+    COMPILE_BUDGET_S,
+    CompileProcess,
+    CompileProcessDied,
+    CompilerPool,
+    CompileTimeout,
+    compile_with_budget,
+)
+from derivgui.core.compiled import Kernel, kernel_cache
+from derivgui.core.parse import parse
+
+# Accepted by compile_expr, takes PyTensor's rewrites about 30 s (100 identical arguments).
+SLOW = "*".join(["atan2(x, x)"] * 150)  # accepted by the language, and compiles for many seconds
+
+
+def _slope_at_3(programs) -> tuple[float, float]:
+    value, (slope,) = Kernel(programs, 1).evaluate((np.array([3.0]),))
+    return value[0], slope[0]
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +81,65 @@ def test_killed_mid_compile_raises_then_restarts(compiler):
     asking.join(timeout=10)
     assert not asking.is_alive()
     assert len(failure) == 1 and isinstance(failure[0], CompileProcessDied)
-    value, slope = Runner(compiler.compile("x^2"))(np.array([3.0]))
-    assert (value[0], slope[0]) == (9.0, 6.0)
+    assert _slope_at_3(compiler.compile("x^2")) == (9.0, 6.0)
+
+
+def test_a_compile_past_its_budget_is_stopped_and_reported(compiler):
+    started = time.perf_counter()
+    with pytest.raises(CompileTimeout) as info:
+        compiler.compile(SLOW, budget_s=0.5)
+    assert time.perf_counter() - started < 5
+    assert isinstance(info.value, ExpressionError)
+    assert info.value.message == "too complex to differentiate here (stopped after 0.5 s)"
+    assert info.value.column is None
+    assert _slope_at_3(compiler.compile("x^2")) == (9.0, 6.0)  # on a new child
+    assert COMPILE_BUDGET_S == 5
+
+
+def test_a_new_child_reports_its_startup_time(compiler):
+    process = CompileProcess()
+    try:
+        process.compile("x")
+        assert 0 < process.startup_s < 30
+    finally:
+        process.stop()
+
+
+def test_the_child_parses_the_text_as_typed(compiler):
+    """The normalized text is longer and deeper than what the user typed and can fail the limits."""
+    for text in ("+".join(["x"] * 102), "-" * 99 + "x", "+".join(["2xy"] * 168)):
+        with pytest.raises(ExpressionError):
+            parse(parse(text).normalized)
+        compiler.compile(text)
+    assert len("+".join(["2xy"] * 168)) == 671
+
+
+def test_compile_with_budget_for_the_command_line():
+    kernel_cache.clear()
+    compiled = compile_with_budget("sin(x)^2 + 3x")
+    value, (slope,) = compiled.value_and_grad(np.array([0.0]))
+    assert (value[0], slope[0]) == (0.0, 3.0)
+    with pytest.raises(CompileTimeout, match=r"stopped after 0.5 s"):
+        compile_with_budget(SLOW, budget_s=0.5)
+
+
+def test_the_pool_keeps_a_warm_spare():
+    pool = CompilerPool(spares=1, max_idle=2)
+    try:
+        pool.warm_up()
+        first = pool.acquire()
+        assert len(pool.idle_processes()) == 1  # a spare is starting while the first one works
+        spare = pool.idle_processes()[0]
+        assert first.compile("x") is not None
+        pool.discard(first)  # as after a cancel or a timeout
+        second = pool.acquire()
+        assert second is spare and second.alive()
+        assert _slope_at_3(second.compile("x^2")) == (9.0, 6.0)
+        pool.release(second)
+        assert second in pool.idle_processes()
+    finally:
+        pool.close()
+    assert not pool.idle_processes()
 
 
 def test_the_window_process_never_imports_pytensor(tmp_path):
