@@ -216,6 +216,20 @@ def test_png_3d_without_display(tmp_path):
     (["x^2", "-o", "{d}/out.gif", "--frames", "0"], "--frames must be"),
     (["-o", "{d}/out.png"], "give an expression"),
     (["x^2", "-o", "{d}/out.png", "--session", "{d}/nope.json"], "cannot read"),
+    (["x^2", "-o", "{d}/out.png", "--range", "-1e308", "1e308"], "--range -1e+308 1e+308 cannot be drawn"),
+    (["x^2", "-o", "{d}/out.png", "--range", "0", "1e-300"], "too narrow"),
+    (["x^2", "-o", "{d}/out.png", "--size", "-5x100"], "bad size '-5x100': expected positive WIDTHxHEIGHT"),
+    (["x^2", "-o", "{d}/out.png", "--point", "1", "2"], "--point takes one number for a function of x alone"),
+    (["x^2", "-o", "{d}/out.png", "--delta", "-1e-3", "2"], "--delta takes one number"),
+    (["x^2", "-o", "{d}/out.png", "--delta", "-1e-320"], "is too small (under 1e-300)"),
+    (["x^2", "-o", "{d}/out.png", "--point", "1" + "0" * 2000], "--point must be finite numbers, not inf"),
+    (["x^2", "-o", "{d}/f_%0999999999d.png", "--frames", "2"], "the frame number %0999999999d is too wide"),
+    (["x^2", "-o", "{d}/f_%0300d.png"], "too wide: use at most 9 digits"),
+    (["x^2", "-o", "{d}/" + "f" * 250 + "_%03d.png"], "file name too long"),
+    (["x^2", "-o", "{d}/" + "a" * 300 + ".png"], "file name too long"),
+    (["x^2*y", "-o", "{d}/out.csv", "--samples", "100000"], "use 2 to 1000 grid points per side for f(x, y)"),
+    (["x^2", "-o", "{d}/out.gif", "--frames", "2000"], "at most 400 million pixels in all"),
+    (["x^2", "-o", "/proc/out.png"], "cannot write /proc/out.png: "),
 ])
 def test_errors(tmp_path, args, message):
     d = str(tmp_path)
@@ -226,6 +240,7 @@ def test_errors(tmp_path, args, message):
     assert len(lines) == 1, result.stderr
     assert message.format(d=d) in lines[0]
     assert lines[0].startswith("derivgui: error: ")
+    assert len(lines[0]) < 300 and ".part" not in lines[0]  # never a temporary file's name
     assert result.stdout == ""
     assert [p.name for p in tmp_path.iterdir()] == ["folder.png"]  # nothing written
     assert list((tmp_path / "folder.png").iterdir()) == []
@@ -269,3 +284,72 @@ def test_killed_export_leaves_no_partial_file(tmp_path):
     assert proc.returncode != 0
     assert out.read_bytes() == b"previous animation"
     assert os.listdir(tmp_path) == ["long.gif"]
+
+
+# -- negative numbers, usage errors, signals ------------------------------------------------------
+
+
+def test_negative_numbers_in_every_form(tmp_path):
+    out = tmp_path / "t.csv"
+    result = derivgui_cmd("export", "x^2", "-o", str(out), "--point", "-1e0", "--delta", "-1e-3",
+                          "--range", "-1e1", "-.5", "--samples", "3", "-q")
+    assert result.returncode == 0, result.stderr
+    data = np.genfromtxt(out, delimiter=",", names=True)
+    np.testing.assert_array_equal(data["x"], [-10, -5.25, -0.5])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["exprot", "x^2", "-o", "a.png"], "derivgui: error: unknown command 'exprot' (did you mean 'export'?)"),
+    ([], "derivgui: error: no display"),  # no DISPLAY: Qt used to abort with exit 134
+    (["export", "x", "-o", "a.png", "--frames", "1" * 2000], "argument --frames: '111"),
+    (["export", "x", "-o", "a.png", "--point", "z" * 2000], "argument --point: 'zzz"),
+    (["export", "x", "-o", "a.png", "--animation", "s" * 2000], "is not an animation"),
+    (["export", "x", "-o", "a.png", "y" * 2000], "unrecognized arguments: yyy"),
+])
+def test_usage_errors_are_one_short_line_and_exit_2(tmp_path, args, message):
+    result = derivgui_cmd(*args, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert len(errors[0]) < 200
+    assert "Traceback" not in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def _signal_during_export(tmp_path, args, out, signum):
+    """Start an export, send ``signum`` while its temporary file is being written, and return the result."""
+    out.write_bytes(b"the previous file")
+    proc = subprocess.Popen([sys.executable, "-m", "derivgui", "export", *args, "-o", str(out), "-q"],
+                            env=headless_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(".part" in name for name in os.listdir(tmp_path)):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(signum)
+        _stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.read_bytes() == b"the previous file"
+    assert os.listdir(tmp_path) == [out.name]  # the temporary file is gone
+    assert "Traceback" not in stderr
+    return proc.returncode, stderr
+
+
+def test_sigint_during_a_csv_export(tmp_path):
+    rc, stderr = _signal_during_export(tmp_path, ["x^2*y + y", "--samples", "1000"], tmp_path / "grid.csv",
+                                       signal.SIGINT)
+    assert rc == 130
+    assert stderr.strip() == f"derivgui: interrupted by SIGINT; nothing was written ({tmp_path / 'grid.csv'} " \
+                             "was left as it was)"
+
+
+def test_sigterm_during_a_png_export(tmp_path):
+    """A PNG used to be finished and renamed into place after SIGTERM, with exit 143 and no word."""
+    rc, stderr = _signal_during_export(tmp_path, ["sin(x)", "--size", "8000x8000"], tmp_path / "big.png",
+                                       signal.SIGTERM)
+    assert rc == 143
+    assert stderr.startswith("derivgui: interrupted by SIGTERM; nothing was written") and stderr.count("\n") == 1

@@ -6,11 +6,11 @@ costs milliseconds; ``derivgui.ui.export`` draws the pictures.
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 import numpy as np
 
@@ -37,14 +37,31 @@ DEFAULT_SIZE = (1600, 1000)
 DEFAULT_ANIMATION_SIZE = (800, 500)
 DEFAULT_FRAMES = 48
 MAX_FRAMES = 2000
+# A GIF keeps every frame (one byte a pixel once quantized) until it is written: at most this many
+# pixels in all, about 400 MB (2000 frames of 400 × 500, or 1000 of 800 × 500).
+MAX_GIF_PIXELS = 400_000_000
+MAX_FRAME_DIGITS = 9  # the width of a frame number, %09d: more says nothing about 2000 frames
 SMALLEST_DELTA = 1e-15
 # Layouts are made at about this many logical pixels and scaled up, so text and lines keep the
 # proportions they have on screen whatever the pixel size (what a HiDPI screen does).
 REFERENCE_LAYOUT = (900, 560)
 CURVE_SAMPLES = 1001
 GRID_SAMPLES = 101
+# CSV tables: 100 000 rows of x, f, f' (about 6 MB); a grid of at most 1000 × 1000 = 1e6 rows of
+# x, y, f, ∂f/∂x, ∂f/∂y (about 90 MB of text, written in blocks: a few seconds, little memory).
+MAX_CURVE_SAMPLES = 100_000
+MAX_GRID_SAMPLES = 1000
+CSV_BLOCK_ROWS = 20_000
+NAME_MAX = 255  # bytes in one component of a file name
 
 _FRAME_NUMBER = re.compile(r"%0?(\d*)d")
+
+
+def shorten(text, limit: int = 40) -> str:
+    """What the user typed, for a message: at most ``limit`` characters (the middle becomes "…")."""
+    from derivgui.core.atomic import shorten as cut
+
+    return cut(text, limit)
 
 
 class ExportError(ValueError):
@@ -63,41 +80,85 @@ def format_for_path(path: str | os.PathLike) -> str:
         return "png-sequence"
     if ext in FORMATS and ext != "png-sequence":
         return ext
-    shown = f"'.{ext}'" if ext else "no extension"
-    raise ExportError(f"unknown format ({shown}) for {name or path}: use .png, .svg, .pdf, .csv or .gif, "
-                      "or a name like frame_%03d.png for numbered PNG frames")
+    shown = f"'.{shorten(ext, 20)}'" if ext else "no extension"
+    raise ExportError(f"unknown format ({shown}) for {shorten(name or os.fspath(path), 60)}: use .png, .svg, .pdf, "
+                      ".csv or .gif, or a name like frame_%03d.png for numbered PNG frames")
 
 
 def sequence_names(pattern: str | os.PathLike, count: int) -> list[str]:
-    """The file names of a numbered PNG sequence, ``frame_%03d.png`` → frame_001.png …, from 1."""
+    """The file names of a numbered PNG sequence, ``frame_%03d.png`` → frame_001.png …, from 1.
+
+    ``ExportError`` for a frame number wider than MAX_FRAME_DIGITS, more than MAX_FRAMES frames, or
+    names longer than a file system takes (255 bytes).
+    """
     pattern = os.fspath(pattern)
     folder, name = os.path.split(pattern)
     match = _FRAME_NUMBER.search(name)
     if match is None:
-        raise ExportError(f"{name} has no frame number: use a name like frame_%03d.png")
-    width = int(match.group(1) or 0)
-    width = max(width, len(str(count)))
-    return [os.path.join(folder, name[:match.start()] + f"{i:0{width}d}" + name[match.end():])
-            for i in range(1, count + 1)]
+        raise ExportError(f"{shorten(name, 60)} has no frame number: use a name like frame_%03d.png")
+    digits = match.group(1) or "0"
+    if len(digits) > 2 or int(digits) > MAX_FRAME_DIGITS:
+        raise ExportError(f"the frame number {shorten(match.group(0), 12)} is too wide: use at most "
+                          f"{MAX_FRAME_DIGITS} digits, e.g. %03d")
+    if not 1 <= count <= MAX_FRAMES:
+        raise ExportError(f"bad frame count {shorten(str(count), 12)}: use 1 to {MAX_FRAMES}")
+    width = max(int(digits), len(str(count)))
+    before, after = name[:match.start()], name[match.end():]
+    longest = before + "9" * width + after
+    if len(os.fsencode(longest)) > NAME_MAX:
+        raise ExportError(f"file name too long: {shorten(longest, 60)} would have "
+                          f"{len(os.fsencode(longest))} bytes; a file system takes at most {NAME_MAX}")
+    return [os.path.join(folder, f"{before}{i:0{width}d}{after}") for i in range(1, count + 1)]
 
 
 def parse_size(text: str, animated: bool = False) -> tuple[int, int]:
     """``"1600x1000"`` → (1600, 1000); ``ExportError`` for anything else or out of range."""
-    match = re.fullmatch(r"\s*(\d{1,9})\s*[xX×]\s*(\d{1,9})\s*", text or "")
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
     if match is None:
-        raise ExportError(f"bad size '{text}': expected WIDTHxHEIGHT in pixels, e.g. 1600x1000")
-    return check_size(int(match.group(1)), int(match.group(2)), animated)
+        raise ExportError(f"bad size '{shorten(text or '', 30)}': expected positive WIDTHxHEIGHT in pixels, "
+                          f"e.g. 1600x1000 (each side {MIN_SIDE} to {MAX_SIDE})")
+    width, height = (int(g) if len(g.lstrip("0")) <= 9 else MAX_SIDE * 10 for g in match.groups())
+    try:
+        return check_size(width, height, animated)
+    except ExportError:
+        if len(text) <= 30:
+            raise
+        raise ExportError(f"bad size '{shorten(text, 30)}': each side must be {MIN_SIDE} to {MAX_SIDE} pixels") \
+            from None
 
 
 def check_size(width: int, height: int, animated: bool = False) -> tuple[int, int]:
     for side in (width, height):
         if not MIN_SIDE <= side <= MAX_SIDE:
-            raise ExportError(f"bad size {width}x{height}: each side must be {MIN_SIDE} to {MAX_SIDE} pixels")
+            raise ExportError(f"bad size {shorten(width, 12)}x{shorten(height, 12)}: each side must be {MIN_SIDE} "
+                              f"to {MAX_SIDE} pixels")
     limit = MAX_ANIMATION_PIXELS if animated else MAX_PIXELS
     if width * height > limit:
         what = "an animation's frames" if animated else "a picture"
         raise ExportError(f"bad size {width}x{height}: {what} can have at most {limit // 1_000_000} million pixels")
     return int(width), int(height)
+
+
+def check_animation(width: int, height: int, frames: int, fmt: str = "gif") -> None:
+    """``ExportError`` naming the limit if an animation would be too large to make."""
+    if not 1 <= frames <= MAX_FRAMES:
+        raise ExportError(f"bad frame count {shorten(frames, 12)}: use 1 to {MAX_FRAMES}")
+    check_size(width, height, animated=True)
+    if fmt == "gif" and width * height * frames > MAX_GIF_PIXELS:
+        most = max(1, MAX_GIF_PIXELS // (width * height))
+        raise ExportError(f"a GIF of {frames} frames of {width}x{height} is too large: at most "
+                          f"{MAX_GIF_PIXELS // 1_000_000} million pixels in all ({most} frames at this size); "
+                          "use fewer frames, a smaller size or numbered PNG frames")
+
+
+def check_samples(samples: int, two_variables: bool) -> int:
+    """The CSV sample count if it is within the limits; ``ExportError`` naming them if not."""
+    limit = MAX_GRID_SAMPLES if two_variables else MAX_CURVE_SAMPLES
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 2 <= samples <= limit:
+        what = (f"grid points per side for f(x, y) (a grid of at most {limit * limit:,} rows)" if two_variables
+                else "points of the curve")
+        raise ExportError(f"bad sample count {shorten(samples, 12)}: use 2 to {limit} {what}")
+    return int(samples)
 
 
 def layout_for(width: int, height: int, scale: float | None = None) -> tuple[int, int, float]:
@@ -131,42 +192,80 @@ def sweep_deltas(start: float, frames: int, end: float = SMALLEST_DELTA) -> np.n
     return sign * magnitudes
 
 
-def _format_row(values) -> str:
-    return ",".join(repr(float(v)) for v in values)  # shortest text that reads back exactly; nan, inf
+def _format_column(values: np.ndarray) -> list[str]:
+    """``repr`` of each value: the shortest text that reads back exactly; nan and inf as such.
+
+    A grid's x and y columns repeat a few values many times: those are formatted once each.
+    """
+    values = np.ascontiguousarray(values, dtype=float)
+    if len(values) > 64:
+        unique, inverse = np.unique(values.view(np.int64), return_inverse=True)  # bits: -0.0 is not 0.0
+        if len(unique) * 4 < len(values):
+            texts = list(map(repr, unique.view(float).tolist()))
+            return list(map(texts.__getitem__, inverse.ravel().tolist()))
+    return list(map(repr, values.tolist()))
 
 
 def curve_table(value_and_grad: ValueAndGrad, x_range: tuple[float, float], samples: int = CURVE_SAMPLES):
     """x, f(x), f'(x) at ``samples`` evenly spaced points of ``x_range`` (f' from autodiff)."""
-    x = np.linspace(float(x_range[0]), float(x_range[1]), max(int(samples), 2))
+    n = check_samples(max(int(samples), 2), two_variables=False)
+    x = np.linspace(float(x_range[0]), float(x_range[1]), n)
     f, (df,) = value_and_grad(x)
-    return x, np.asarray(f, float), np.asarray(df, float)
+    return x, np.broadcast_to(np.asarray(f, float), x.shape), np.broadcast_to(np.asarray(df, float), x.shape)
 
 
 def grid_table(value_and_grad: ValueAndGrad, x_range, y_range, samples: int = GRID_SAMPLES):
     """x, y, f, ∂f/∂x, ∂f/∂y on a ``samples`` × ``samples`` grid, flattened with y varying fastest."""
-    n = max(int(samples), 2)
+    n = check_samples(max(int(samples), 2), two_variables=True)
     xs = np.linspace(float(x_range[0]), float(x_range[1]), n)
     ys = np.linspace(float(y_range[0]), float(y_range[1]), n)
     x, y = np.meshgrid(xs, ys, indexing="ij")
     f, (dfdx, dfdy) = value_and_grad(x, y)
-    return x.ravel(), y.ravel(), np.asarray(f, float).ravel(), np.asarray(dfdx, float).ravel(), \
-        np.asarray(dfdy, float).ravel()
+    columns = (np.asarray(v, float) for v in (f, dfdx, dfdy))
+    return (x.ravel(), y.ravel(), *(np.broadcast_to(v, x.shape).ravel() for v in columns))
+
+
+def csv_blocks(columns: dict[str, np.ndarray], cancelled: Callable[[], bool] | None = None,
+               block_rows: int = CSV_BLOCK_ROWS) -> Iterator[str]:
+    """A plain CSV in pieces: the header row, then blocks of full-precision rows.
+
+    Numbers are ``repr`` (``nan``/``inf`` as text). ``cancelled()`` is asked between blocks and
+    raises ``ExportCancelled`` when it says so.
+    """
+    yield ",".join(columns) + "\n"
+    arrays = [np.asarray(v, dtype=float).ravel() for v in columns.values()]
+    rows = len(arrays[0]) if arrays else 0
+    for start in range(0, rows, block_rows):
+        if cancelled is not None and cancelled():
+            raise ExportCancelled
+        texts = [_format_column(a[start:start + block_rows]) for a in arrays]
+        yield "\n".join(map(",".join, zip(*texts, strict=True))) + "\n"
 
 
 def csv_text(columns: dict[str, np.ndarray]) -> str:
     """A plain CSV: one header row, then full-precision numbers (``repr``; ``nan``/``inf`` as text)."""
-    out = io.StringIO()
-    out.write(",".join(columns) + "\n")
-    for row in zip(*columns.values(), strict=True):
-        out.write(_format_row(row) + "\n")
-    return out.getvalue()
+    return "".join(csv_blocks(columns))
+
+
+def write_csv(out: TextIO, columns: dict[str, np.ndarray], cancelled: Callable[[], bool] | None = None) -> None:
+    """``csv_text`` written block by block to ``out``: memory stays small whatever the table's length."""
+    for block in csv_blocks(columns, cancelled):
+        out.write(block)
+
+
+def curve_columns(value_and_grad: ValueAndGrad, x_range, samples: int = CURVE_SAMPLES) -> dict[str, np.ndarray]:
+    x, f, df = curve_table(value_and_grad, x_range, samples)
+    return {"x": x, "f": f, "df_dx": df}
+
+
+def grid_columns(value_and_grad: ValueAndGrad, x_range, y_range, samples: int = GRID_SAMPLES) -> dict[str, np.ndarray]:
+    x, y, f, dfdx, dfdy = grid_table(value_and_grad, x_range, y_range, samples)
+    return {"x": x, "y": y, "f": f, "df_dx": dfdx, "df_dy": dfdy}
 
 
 def curve_csv(value_and_grad: ValueAndGrad, x_range, samples: int = CURVE_SAMPLES) -> str:
-    x, f, df = curve_table(value_and_grad, x_range, samples)
-    return csv_text({"x": x, "f": f, "df_dx": df})
+    return csv_text(curve_columns(value_and_grad, x_range, samples))
 
 
 def grid_csv(value_and_grad: ValueAndGrad, x_range, y_range, samples: int = GRID_SAMPLES) -> str:
-    x, y, f, dfdx, dfdy = grid_table(value_and_grad, x_range, y_range, samples)
-    return csv_text({"x": x, "y": y, "f": f, "df_dx": dfdx, "df_dy": dfdy})
+    return csv_text(grid_columns(value_and_grad, x_range, y_range, samples))

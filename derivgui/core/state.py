@@ -61,40 +61,121 @@ class AppState:
         data = {name: getattr(self, name) for name in self.field_names()}
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
+    def to_safe_dict(self) -> dict:
+        """``to_dict`` with every unusable value (NaN, inf, a collapsed range…) replaced by its default.
+
+        What is written to disk (settings, sessions) comes from here, so that a file never holds a
+        value that the next start would have to throw away.
+        """
+        data = self.to_dict()
+        for name, value in data.items():
+            try:
+                _checked(name, value, _DEFAULTS[name])
+            except ValueError:
+                default = _DEFAULTS[name]
+                data[name] = list(default) if isinstance(default, tuple) else default
+        return data
+
     @classmethod
-    def from_dict(cls, data: dict) -> AppState:
-        """A state from saved data; unknown keys are ignored and bad values raise ValueError."""
+    def from_dict(cls, data: dict, problems: list[str] | None = None) -> AppState:
+        """A state from saved data, checked field by field.
+
+        Unknown keys are ignored. A value that cannot be used (wrong type, not finite, out of range,
+        a range whose width overflows or vanishes) is replaced by its default, so one bad field never
+        costs the others; with ``problems`` given, a short note for the user is appended for each.
+        Without it, the first bad value raises ``ValueError``. Nothing else is ever raised for data
+        that ``json.loads`` can produce.
+        """
+        if not isinstance(data, dict):
+            raise ValueError("the state is not a JSON object")
         state = cls()
-        defaults = cls()
         for name in cls.field_names():
             if name not in data:
                 continue
-            value = data[name]
-            default = getattr(defaults, name)
-            setattr(state, name, _checked(name, value, default))
+            try:
+                value = _checked(name, data[name], _DEFAULTS[name])
+            except ValueError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                continue
+            setattr(state, name, value)
         return state
 
 
+_DEFAULTS = {name: getattr(AppState(), name) for name in AppState.field_names()}
+
+MAX_MAGNITUDE = 1e300  # a, b, Δ and range ends: finite and at most this large
+MIN_DELTA = 1e-300  # |Δ| at least this: a subnormal step only measures rounding
+MAX_TEXT = 10_000  # characters of an expression (the parser takes 2000; the rest is never a formula)
+MIN_WIDTH = 1e-200  # a range at least this wide …
+RELATIVE_WIDTH = 1e-12  # … and at least this fraction of max(1, |centre|): thousands of floats across
+
+
+def check_field(name: str, value):
+    """``value`` as field ``name`` of AppState takes it; ``ValueError`` naming the field if it cannot."""
+    return _checked(name, value, _DEFAULTS[name])
+
+
+def check_range(name: str, lo: float, hi: float) -> tuple[float, float]:
+    """(lo, hi) as floats if they make a usable range; ``ValueError`` with a short reason if not."""
+    try:
+        lo, hi = _number(name, lo), _number(name, hi)
+    except ValueError:
+        raise ValueError(f"{name} must be two finite numbers, at most {MAX_MAGNITUDE:g} in size") from None
+    if not lo < hi:
+        raise ValueError(f"{name} must go from a smaller to a larger number")
+    width = hi - lo
+    centre = lo / 2 + hi / 2
+    if not math.isfinite(width):
+        raise ValueError(f"{name} is too wide (its width overflows)")
+    if width < MIN_WIDTH or width < RELATIVE_WIDTH * max(1.0, abs(centre)):
+        raise ValueError(f"{name} is too narrow for its position (width {width:.3g} at {centre:.6g})")
+    return lo, hi
+
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number")
+    try:
+        number = float(value)  # a huge JSON integer: OverflowError
+    except (OverflowError, ValueError, TypeError):
+        raise ValueError(f"{name} must be a finite number") from None
+    if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
+        raise ValueError(f"{name} must be finite and at most {MAX_MAGNITUDE:g} in size")
+    return number
+
+
 def _checked(name: str, value, default):
+    """``value`` converted to the type of ``default`` if it is usable for field ``name``; else ValueError."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false")
         return value
     if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number")
-        if name.startswith("delta") and value == 0:
-            raise ValueError(f"{name} must not be 0")
-        return float(value)
+        number = _number(name, value)
+        if name.startswith("delta") and not MIN_DELTA <= abs(number):
+            raise ValueError(f"{name} must not be 0" if number == 0 else f"{name} is too small (under {MIN_DELTA:g})")
+        return number
     if isinstance(default, tuple):
         if not (isinstance(value, (list, tuple)) and len(value) == 2):
             raise ValueError(f"{name} must be a pair of numbers")
-        lo, hi = (_checked(name, v, 0.0) for v in value)
-        if not lo < hi:
-            raise ValueError(f"{name} must go from a smaller to a larger number")
-        return (lo, hi)
+        return check_range(name, *value)
     if isinstance(default, str):
         if not isinstance(value, str):
             raise ValueError(f"{name} must be text")
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"{name} is too long ({len(value)} characters; at most {MAX_TEXT})")
+        if not is_clean_text(value):
+            raise ValueError(f"{name} holds characters that are not text")
         return value
     return value
+
+
+def is_clean_text(text: str) -> bool:
+    """True if ``text`` can be shown and saved: valid UTF-8 (no lone surrogates) and no NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text

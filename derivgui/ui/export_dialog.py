@@ -268,7 +268,24 @@ class ExportDialog(QDialog):
             if fmt in ex.ANIMATED:
                 text += (f" {self.frames_spin.value()} frames"
                          + (": Δa shrinks to 1e-15." if self.animation_combo.currentData() == "sweep" else "."))
+        problem = self.size_problem()
+        if problem:
+            text += f" Too large: {problem}."
         self.summary.setText(text)
+
+    def size_problem(self) -> str | None:
+        """Why the size (pixels, frames, or CSV samples) cannot be exported, naming the limit; None if it can."""
+        fmt = self.fmt()
+        try:
+            if fmt == "csv":
+                ex.check_samples(self.samples_spin.value(), self.scene.is_surface)
+            elif fmt in ex.ANIMATED:
+                ex.check_animation(*self.size(), self.frames_spin.value(), fmt)
+            else:
+                ex.check_size(*self.size())
+        except ExportError as exc:
+            return str(exc)
+        return None
 
     def _browse(self) -> None:
         fmt = self.fmt()
@@ -286,6 +303,10 @@ class ExportDialog(QDialog):
         request = self.request()
         if not request.path:
             self.show_error("choose a file to export to")
+            return
+        problem = self.size_problem()
+        if problem:
+            self.show_error(problem)
             return
         self.error_label.hide()
         self.buttons.setEnabled(False)  # no second click while this export runs
@@ -473,20 +494,40 @@ class ExportActions(QObject):
         return path
 
     def open_session(self, path: str | None = None) -> bool:
+        """Open a session file; a file that cannot be used is reported (never fatal) and the view kept.
+
+        FIFOs, folders and devices are refused at once; values inside the file that cannot be used
+        take their defaults, and the user is told once which ones.
+        """
         if path is None:
             start = self.session_path or self.last_folder
             path, _ = QFileDialog.getOpenFileName(self.window, "Open session", start, SESSION_FILTER)
             if not path:
                 return False
+        name = _short(os.path.basename(os.fspath(path)) or os.fspath(path), 60)
+        warnings: list[str] = []
         try:
-            state, history = load_session(path)
+            state, history = load_session(path, warnings)
         except SessionError as exc:
-            self.report_error("Open session", f"{os.path.basename(path)}: {exc}. The current view is kept.")
+            self.report_error("Open session", f"{name}: {exc}. The current view is kept.")
+            return False
+        except Exception as exc:  # noqa: BLE001 - a file must never take the window down
+            self.report_error("Open session", f"{name}: could not be read ({type(exc).__name__}). "
+                                              "The current view is kept.")
             return False
         apply_state(self.window, state, history)
-        self.session_path = path
-        self.report(f"opened session {path}")
+        self.session_path = os.fspath(path)
+        if warnings:
+            notes = _short("; ".join(warnings), 300)
+            self.report_error("Open session", f"{name}: some values could not be used and were reset to their "
+                                              f"defaults: {notes}.")
+        else:
+            self.report(f"opened session {_short(os.fspath(path), 120)}")
         return True
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def apply_state(window, state: AppState, history: list[str] | None = None) -> None:
