@@ -199,6 +199,9 @@ class _SignalCloser:
         self.app.exit(self.exit_code)
 
     def restore(self) -> None:
+        from derivgui.core.atomic import reset_interrupt
+
+        reset_interrupt()
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         signal.set_wakeup_fd(self._previous_fd)

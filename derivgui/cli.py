@@ -388,7 +388,7 @@ def _export(args) -> int:
         reason = exc.strerror or str(exc)
         if isinstance(exc.filename, str) and exc.filename in reason:
             reason = reason.replace(exc.filename, _shown_path(exc.filename))
-        return _fail(f"cannot write {_shown_path(where)}: {reason}")
+        return _fail(_shorten_words(f"cannot write {_shown_path(where)}: {reason}", 80))
     except MemoryError:
         return _fail("not enough memory for this export: use a smaller size, fewer frames or fewer samples")
     signum = _interrupted()
@@ -625,7 +625,9 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:  # a SIGINT that came before the handler or outside the main thread
                 print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
                 return 130
-            signum = interrupted()
+            finally:
+                signum = interrupted()
+                reset_interrupt()  # a caller that goes on (a notebook) can write files again
             if signum is not None and status == 0:
                 return 128 + signum
             return status

@@ -224,7 +224,7 @@ def test_png_3d_without_display(tmp_path):
     (["x^2", "-o", "{d}/out.png", "--delta", "-1e-320"], "is too small (under 1e-300)"),
     (["x^2", "-o", "{d}/out.png", "--point", "1" + "0" * 2000], "--point must be finite numbers, not inf"),
     (["x^2", "-o", "{d}/f_%0999999999d.png", "--frames", "2"], "the frame number %0999999999d is too wide"),
-    (["x^2", "-o", "{d}/f_%0300d.png"], "too wide: use at most 9 digits"),
+    (["x^2", "-o", "{d}/f_%0300d.png"], "too wide (the file names would be too long): use at most 9 digits"),
     (["x^2", "-o", "{d}/" + "f" * 250 + "_%03d.png"], "file name too long"),
     (["x^2", "-o", "{d}/" + "a" * 300 + ".png"], "file name too long"),
     (["x^2*y", "-o", "{d}/out.csv", "--samples", "100000"], "use 2 to 1000 grid points per side for f(x, y)"),

@@ -133,6 +133,24 @@ def test_a_bad_field_never_costs_the_good_ones(data):
         assert any(p.startswith(name) for p in problems), (name, value)  # a value dropped is said
 
 
+def unblock_fifo_later(path, delay: float = 3.0):
+    """Open the FIFO for writing after ``delay`` seconds (if anyone is still blocked reading it), so that
+    a reader that waits on it fails this test instead of hanging it for ever."""
+    import threading
+
+    def rescue():
+        import time
+
+        time.sleep(delay)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO if nobody is reading: nothing to do
+        except OSError:
+            return
+        os.close(fd)
+
+    threading.Thread(target=rescue, daemon=True).start()
+
+
 @pytest.fixture(scope="module")
 def special_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("special")
@@ -144,6 +162,7 @@ def special_files(tmp_path_factory):
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
 def test_non_regular_sessions_are_refused_at_once(special_files, kind):
+    unblock_fifo_later(special_files["fifo"])
     start = time.monotonic()
     with pytest.raises(SessionError, match="FIFO|folder|device"):
         load_session(special_files[kind])
@@ -263,6 +282,7 @@ def test_settings_that_are_not_a_file(qtbot, tmp_path, special_files, capfd):
     from derivgui.app import safe_settings
 
     # A FIFO would block QSettings (and the start) for ever: it is never opened.
+    unblock_fifo_later(special_files["fifo"])
     start = time.monotonic()
     settings, message = safe_settings(special_files["fifo"])
     assert time.monotonic() - start < 1
@@ -324,11 +344,33 @@ def test_open_session_reports_and_keeps_the_window(gui_window, message_boxes, tm
 def test_open_session_refuses_special_files_at_once(gui_window, message_boxes, special_files, kind):
     from derivgui.ui.export_dialog import open_session
 
+    unblock_fifo_later(special_files["fifo"])
     start = time.monotonic()
     assert open_session(gui_window, special_files[kind]) is False
     assert time.monotonic() - start < 2
     assert len(message_boxes) == 1 and ("FIFO" in message_boxes[0] or "folder" in message_boxes[0]
                                         or "device" in message_boxes[0])
+
+
+def test_export_dialog_refuses_sizes_past_the_limits(qtbot, gui_window, tmp_path):
+    """A GIF keeps every frame in memory: 120 frames of 2000 × 2000 used to be drawn (about 0.5 GB)."""
+    from derivgui.ui.export_dialog import install_export_actions
+
+    qtbot.waitUntil(lambda: gui_window.compiled is not None, timeout=20000)
+    dialog = install_export_actions(gui_window).open_dialog("gif")
+    try:
+        dialog.path_edit.setText(str(tmp_path / "big.gif"))
+        dialog.width_spin.setValue(2000)
+        dialog.height_spin.setValue(2000)
+        dialog.frames_spin.setValue(120)
+        assert "Too large" in dialog.summary.text() and "400 million pixels" in dialog.summary.text()
+        dialog.accept()
+        assert dialog.isVisible() and "400 million pixels" in dialog.error_label.text()
+        dialog.frames_spin.setValue(10)
+        assert dialog.size_problem() is None
+    finally:
+        dialog.reject()
+    assert not (tmp_path / "big.gif").exists()
 
 
 # -- the commands, in subprocesses (few: each starts Python) ------------------------------------
@@ -352,6 +394,7 @@ def test_export_with_hostile_sessions(tmp_path, special_files):
     cases = [(bad_numbers, 0, "derivgui: warning: "), (deep, 1, "nested too deeply"),
              (special_files["fifo"], 1, "FIFO")]
     for session, status, said in cases:
+        unblock_fifo_later(special_files["fifo"], 10)
         out = tmp_path / "out.csv"
         result = subprocess.run([sys.executable, "-m", "derivgui", "export", "--session", str(session), "-o",
                                  str(out), "--samples", "3", "-q"], env=run_env(tmp_path), capture_output=True,
@@ -372,23 +415,28 @@ def test_window_with_a_fifo_for_settings_and_session(tmp_path, special_files):
     config = tmp_path / "config" / "derivgui"
     config.mkdir(parents=True)
     os.mkfifo(config / "derivgui.ini")
+    import threading
+
     proc = subprocess.Popen([sys.executable, "-m", "derivgui", special_files["fifo"]], env=run_env(tmp_path, True),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)  # never blocks the test
+    reader.start()
     try:
-        seen = ""
-        deadline = time.monotonic() + 60
-        while "cannot open session" not in seen:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, seen
-            seen += proc.stderr.readline()
+        deadline = time.monotonic() + 30
+        while not any("cannot open session" in line for line in lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "the window did not start: " + "".join(lines)
+            time.sleep(0.05)
         time.sleep(0.5)  # the window is up, with its message box
         proc.send_signal(signal.SIGTERM)
-        rest = proc.communicate(timeout=60)[1]
+        proc.wait(60)
+        reader.join(10)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    stderr = seen + rest
+    stderr = "".join(lines)
     assert "the settings file" in stderr and "FIFO" in stderr
     assert "interrupted by SIGTERM; closing the window" in stderr
     assert "Traceback" not in stderr

@@ -97,9 +97,11 @@ def sequence_names(pattern: str | os.PathLike, count: int) -> list[str]:
     if match is None:
         raise ExportError(f"{shorten(name, 60)} has no frame number: use a name like frame_%03d.png")
     digits = match.group(1) or "0"
-    if len(digits) > 2 or int(digits) > MAX_FRAME_DIGITS:
-        raise ExportError(f"the frame number {shorten(match.group(0), 12)} is too wide: use at most "
-                          f"{MAX_FRAME_DIGITS} digits, e.g. %03d")
+    if len(digits.lstrip("0")) > 2 or int(digits) > MAX_FRAME_DIGITS:
+        too_long = len(digits.lstrip("0")) > 3 or len(os.fsencode(name)) - len(match.group(0)) + int(digits) > NAME_MAX
+        raise ExportError(f"the frame number {shorten(match.group(0), 12)} is too wide"
+                          + (" (the file names would be too long)" if too_long else "")
+                          + f": use at most {MAX_FRAME_DIGITS} digits, e.g. %03d")
     if not 1 <= count <= MAX_FRAMES:
         raise ExportError(f"bad frame count {shorten(str(count), 12)}: use 1 to {MAX_FRAMES}")
     width = max(int(digits), len(str(count)))

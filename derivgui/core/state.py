@@ -82,9 +82,10 @@ class AppState:
 
         Unknown keys are ignored. A value that cannot be used (wrong type, not finite, out of range,
         a range whose width overflows or vanishes) is replaced by its default, so one bad field never
-        costs the others; with ``problems`` given, a short note for the user is appended for each.
-        Without it, the first bad value raises ``ValueError``. Nothing else is ever raised for data
-        that ``json.loads`` can produce.
+        costs the others, and a short note for the user is appended to ``problems`` (if given). Only
+        data that is not a dict raises (``ValueError``); nothing else is ever raised for data that
+        ``json.loads`` can produce. A copy of a live state (``from_dict(state.to_dict())``) is
+        therefore always usable, even if something put NaN into the original.
         """
         if not isinstance(data, dict):
             raise ValueError("the state is not a JSON object")
@@ -95,9 +96,8 @@ class AppState:
             try:
                 value = _checked(name, data[name], _DEFAULTS[name])
             except ValueError as exc:
-                if problems is None:
-                    raise
-                problems.append(str(exc))
+                if problems is not None:
+                    problems.append(str(exc))
                 continue
             setattr(state, name, value)
         return state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -161,14 +162,32 @@ def test_nan_and_inf_are_never_written(tmp_path):
     assert warnings == []
 
 
+def unblock_fifo_later(path, delay: float = 3.0):
+    """Open the FIFO for writing after ``delay`` seconds (if anyone is still blocked reading it), so that
+    a reader that waits on it fails this test instead of hanging it for ever."""
+    import threading
+
+    def rescue():
+        import time
+
+        time.sleep(delay)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO if nobody is reading: nothing to do
+        except OSError:
+            return
+        os.close(fd)
+
+    threading.Thread(target=rescue, daemon=True).start()
+
+
 @pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
 def test_non_regular_files_are_refused_at_once(tmp_path, kind):
-    import os
     import time
 
     if kind == "fifo":
         path = tmp_path / "pipe.derivgui.json"
         os.mkfifo(path)
+        unblock_fifo_later(path)
         expected = "FIFO"
     elif kind == "folder":
         path = tmp_path / "folder.derivgui.json"
