@@ -29,13 +29,15 @@ class Programs:
 
     ``switch_kinds[k]`` names the k-th switching node; ``switch_arguments`` computes, per node,
     the argument whose sign picks its branch; ``branches`` takes the variables and one selector
-    per node and computes that branch's value and gradient (see ``verdict``).
+    per node and computes that branch's value and gradient (see ``verdict``). ``divisors``
+    (f(x) only) computes what the typed expression divides by, to find its holes.
     """
 
     main: Program
     switch_kinds: tuple[str, ...] = ()
     switch_arguments: Program | None = None
     branches: Program | None = None
+    divisors: Program | None = None
 
 
 class Kernel:
@@ -48,6 +50,7 @@ class Kernel:
         self._run = Runner(programs.main)
         self._run_switch_arguments = Runner(programs.switch_arguments) if programs.switch_arguments else None
         self._run_branches = Runner(programs.branches) if programs.branches else None
+        self._run_divisors = Runner(programs.divisors) if programs.divisors else None
         self.formulas: tuple[str, ...] | None = None  # set by CompiledExpression.derivative_formulas
 
     def switch_arguments(self, *args: np.ndarray) -> list[np.ndarray]:
@@ -57,6 +60,13 @@ class Kernel:
         size = np.size(args[0])
         with np.errstate(all="ignore"):
             return [_fresh(o, size) for o in self._run_switch_arguments(*args)]
+
+    def divisors(self, x: np.ndarray) -> list[np.ndarray]:
+        """What f(x) divides by, at the points ``x``."""
+        if self._run_divisors is None:
+            return []
+        with np.errstate(all="ignore"):
+            return [_fresh(o, x.size) for o in self._run_divisors(x)]
 
     def branch(self, args: tuple[np.ndarray, ...], selectors: list[np.ndarray]):
         """The value and gradient of the branch the selectors pick, at the points ``args``."""
@@ -135,6 +145,48 @@ class CompiledExpression:
             side = np.floor(argument) if kind in ("floor", "ceil") else np.sign(argument)
             changes |= side[1:] != side[:-1]
         return changes
+
+    def holes(self, x_min: float, x_max: float, n: int = 2001, most: int = 50) -> list[tuple[float, float]]:
+        """The holes of f(x) in [x_min, x_max]: points where a divisor of the typed expression is 0
+        but f has the same limit on both sides ((x² − 1)/(x − 1) at 1), as (x, limit) pairs.
+
+        Each sign change of a divisor on a grid of ``n`` points is narrowed to the float where it
+        is 0 (bisection), and the verdict there decides."""
+        from derivgui.core.verdict import HOLE
+
+        x = np.linspace(x_min, x_max, max(n, 2))
+        candidates: list[float] = []
+        for k, divisor in enumerate(self._kernel.divisors(x)):
+            sign = np.sign(divisor)
+            candidates += [float(v) for v in x[sign == 0]]
+            for i in np.flatnonzero(sign[:-1] * sign[1:] < 0)[:most]:
+                candidates.append(self._zero_between(k, float(x[i]), float(x[i + 1])))
+        found = []
+        for root in sorted(set(candidates))[:most]:
+            verdict = self.derivative_at(root)
+            if verdict.kind == HOLE and verdict.f_left is not None:
+                found.append((root, verdict.f_left))
+        return found
+
+    def _zero_between(self, k: int, lo: float, hi: float) -> float:
+        """Bisection across the k-th divisor's sign change down to adjacent floats: the point where
+        it is 0, or else the one of the two closest to 0."""
+        def divisor(v: float) -> float:
+            return float(self._kernel.divisors(np.array([v]))[k][0])
+
+        at_lo, at_hi = divisor(lo), divisor(hi)
+        for _ in range(1100):  # enough halvings to reach adjacent floats from any interval
+            mid = lo + (hi - lo) / 2
+            if mid in (lo, hi):
+                break
+            at_mid = divisor(mid)
+            if at_mid == 0.0:
+                return float(mid)
+            if np.sign(at_mid) == np.sign(at_lo):
+                lo, at_lo = mid, at_mid
+            else:
+                hi, at_hi = mid, at_mid
+        return float(lo if abs(at_lo) <= abs(at_hi) else hi)
 
     def derivative_at(self, *point: float):
         """Whether f′ exists at the point, and what it is: a ``verdict.PointVerdict`` for f(x);

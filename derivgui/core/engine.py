@@ -91,6 +91,8 @@ def _runs_as_ufunc(node) -> bool:
 # Scalar ops PyTensor gives no NumPy function: the vectorized equivalent, by import path.
 _VECTORIZED = {
     ps_math.Softplus: "derivgui.core.program.numpy_softplus",
+    # scipy's expit, which PyTensor names, is ~2× slower than ours (see program.numpy_sigmoid).
+    ps_math.Sigmoid: "derivgui.core.program.numpy_sigmoid",
     ps.Cast: "derivgui.core.program.to_float64",
 }
 
@@ -259,7 +261,7 @@ _UNARY_BUILDERS: dict[str, Callable] = {
     "atanh": pt.arctanh,
     "sech": lambda v: 1.0 / pt.cosh(v),
     "csch": lambda v: 1.0 / pt.sinh(v),
-    "coth": lambda v: pt.cosh(v) / pt.sinh(v),
+    "coth": lambda v: 1.0 / pt.tanh(v),  # its derivative then gets the accurate tanh′ (cosh/sinh cancels)
     "sigmoid": pt.sigmoid,
     "softplus": pt.softplus,
     "erf": pt.erf,
@@ -468,6 +470,27 @@ def rewritten_graph(expression: Expression) -> FunctionGraph:
     return fgraph
 
 
+def _divisor_program(expression: Expression) -> Program | None:
+    """For f(x), a program of what the typed expression divides by (also bases raised to a
+    negative integer power): where one is 0 in the middle of f's domain, f may have a hole."""
+    nodes = []
+    for condition in domain.conditions(expression.tree):
+        if condition.kind == "nonzero":
+            nodes.append(condition.node)
+        elif condition.kind == "power" and isinstance(condition.node, Binary):
+            exponent = domain.constant_value(condition.node.right)
+            if exponent is not None and exponent.is_integer():
+                nodes.append(condition.node.left)
+    if not nodes or len(expression.variables) != 1:
+        return None
+    with _compile_lock:
+        inputs = {name: pt.dvector(name) for name in expression.variables}
+        builder = GraphBuilder(inputs)
+        fgraph = FunctionGraph(list(inputs.values()), [builder.build(node) for node in nodes], clone=False)
+        graph_rewriter()(fgraph)
+    return to_program(fgraph)
+
+
 def _branch_programs(expression: Expression) -> tuple[tuple[str, ...], Program, Program] | None:
     """The switching nodes' kinds, a program of their arguments and the branch program (inputs:
     the variables, then one selector per switch; outputs: the branch's value and gradient)."""
@@ -540,11 +563,12 @@ def compile_program(expression: Expression) -> Programs:
     """Differentiate, rewrite and link ``expression``; any PyTensor failure is an ExpressionError."""
     try:
         main = to_program(rewritten_graph(expression))
+        divisors = _divisor_program(expression)
         branches = _branch_programs(expression)
         if branches is None:
-            return Programs(main)
+            return Programs(main, divisors=divisors)
         kinds, arguments, branch = branches
-        return Programs(main, kinds, arguments, branch)
+        return Programs(main, kinds, arguments, branch, divisors)
     except ExpressionError:
         raise
     except Exception as exc:  # a PyTensor failure must reach the user as a message, not a traceback

@@ -41,13 +41,14 @@ def _argmin_step(steps: np.ndarray, errors: np.ndarray) -> float:
 
 
 def step_errors(value_and_grad, a: float, largest: float = 1.0, smallest: float = 1e-16,
-                count: int = 161) -> StepErrors:
-    """Forward and central difference errors at ``a`` for ``count`` steps spaced evenly in log."""
+                count: int = 161, tangent: float | None = None) -> StepErrors:
+    """Forward and central difference errors at ``a`` for ``count`` steps spaced evenly in log,
+    against ``tangent`` (f′(a) from the verdict; by default the program's autodiff value)."""
     steps = np.logspace(np.log10(largest), np.log10(smallest), count)
     points = np.concatenate([[a], a + steps, a - steps])
     values, (slopes,) = value_and_grad(points)
     f_a, f_plus, f_minus = values[0], values[1:count + 1], values[count + 1:]
-    tangent = float(slopes[0])
+    tangent = float(slopes[0]) if tangent is None else tangent
     with np.errstate(all="ignore"):
         # The slope through the points actually evaluated, as the secant readout and the drawn
         # secant have it: a ± Δa is rounded to a float, and the slope divides by the step taken.

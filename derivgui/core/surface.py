@@ -233,9 +233,11 @@ def point_report(value_and_grad, a: float, b: float, delta_a: float, delta_b: fl
 def judged_point_report(compiled, a: float, b: float, delta_a: float, delta_b: float) -> PointReport:
     """``point_report`` of a compiled f(x, y), each slice with its verdict (see ``verdict``)."""
     report = point_report(compiled.value_and_grad, a, b, delta_a, delta_b)
-    along_x, along_y = compiled.derivative_at(a, b)
-    return dataclasses.replace(report, along_x=with_verdict(report.along_x, along_x),
-                               along_y=with_verdict(report.along_y, along_y))
+    along_x, along_y = (with_verdict(r, v) for r, v in zip((report.along_x, report.along_y),
+                                                           compiled.derivative_at(a, b), strict=True))
+    # No partial derivative, no gradient arrow and no tangent plane (both hide where NaN).
+    return dataclasses.replace(report, along_x=along_x, along_y=along_y,
+                               grad_x=along_x.tangent_slope, grad_y=along_y.tangent_slope)
 
 
 def tangent_plane_patch(report: PointReport, half_x: float, half_y: float, n: int = 2):

@@ -184,7 +184,20 @@ class ErrorPlot(QWidget):
         super().resizeEvent(event)
         fit_pixmap_cache()
 
+    def show_no_tangent(self, reason: str) -> None:
+        """At a point where f′(a) does not exist there is nothing for the secant to converge to:
+        no curves, and the reason where the note usually explains the V."""
+        self.errors = None
+        for curve in (self.forward, self.central, self.order1, self.order2):
+            curve.setData([], [])
+        self.best.setData([], [])
+        self.best_label.setText("")
+        self.note.setText(f"No tangent at a ({reason}): the secant slope has no single value to converge to, "
+                          "so there is no error to plot. Move a off this point.")
+        self.plot.static_layer.invalidate()
+
     def set_errors(self, errors: StepErrors) -> None:
+        self.note.setText(NOTE)
         self.errors = errors
         lx = _log10(errors.steps)
         self.forward.setData(lx, _log10(errors.forward))

@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
             self._redraw_surface()
         elif new_expression:
             self.plot2d.set_function(compiled.value_and_grad, x_range=self.state.x_range,
-                                     branch_changes=compiled.branch_changes)
+                                     branch_changes=compiled.branch_changes, holes=compiled.holes)
         self.update_point()
         self.update_check()
         self.statusBar().showMessage(f"ready: derivative by PyTensor autodiff, compiled in {elapsed_ms:.0f} ms", 5000)
@@ -407,7 +407,7 @@ class MainWindow(QMainWindow):
 
     def _redraw_surface(self) -> None:
         self.page3d.set_function(self.compiled.value_and_grad, self.state.surface_x_range,
-                                 self.state.surface_y_range)
+                                 self.state.surface_y_range, branch_changes=self.compiled.branch_changes)
         x0, x1 = self.state.surface_x_range
         y0, y1 = self.state.surface_y_range
         self.point.set_slider_range(x0, x1)
@@ -451,7 +451,13 @@ class MainWindow(QMainWindow):
     def _recompute_error_plot(self) -> None:
         if self.error_dock.isVisible():
             value_and_grad, a = self._error_source
-            self.error_plot.set_errors(step_errors(value_and_grad, a))
+            verdict = self.compiled.derivative_at(a, self.state.b) if self.is_two_variables() \
+                else self.compiled.derivative_at(a)
+            verdict = verdict[0] if isinstance(verdict, tuple) else verdict  # along x, as the plot is
+            if verdict.exists:
+                self.error_plot.set_errors(step_errors(value_and_grad, a, tangent=verdict.value))
+            else:
+                self.error_plot.show_no_tangent(verdict.describe().removeprefix("no derivative: "))
         else:
             self._error_key = None  # recompute when the dock is shown again
 
@@ -502,7 +508,7 @@ class MainWindow(QMainWindow):
         if self.is_two_variables():
             self.reset_camera()
             self.page3d.set_function(self.compiled.value_and_grad, self.state.surface_x_range,
-                                     self.state.surface_y_range)
+                                     self.state.surface_y_range, branch_changes=self.compiled.branch_changes)
             self.update_point()
         else:
             self.plot2d.frame(*AppState().x_range)

@@ -80,6 +80,7 @@ class SurfacePage(QWidget):
         layout.addWidget(splitter)
 
         self._value_and_grad = None
+        self._branch_changes = None
         self.x_range = (-6.0, 6.0)
         self.y_range = (-6.0, 6.0)
         self.resolution = 0
@@ -115,7 +116,7 @@ class SurfacePage(QWidget):
             sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._refined.connect(self._on_refined, Qt.QueuedConnection)
 
-    def set_function(self, value_and_grad, x_range, y_range) -> None:
+    def set_function(self, value_and_grad, x_range, y_range, branch_changes=None) -> None:
         """A new expression or domain: a draft surface now and a finer one when idle.
 
         The first surface is drawn at once; later ones in the next turn of the event loop, so
@@ -123,6 +124,7 @@ class SurfacePage(QWidget):
         stays responsive (the surface on screen until then is the previous one).
         """
         self._value_and_grad = value_and_grad
+        self._branch_changes = branch_changes  # CompiledExpression.branch_changes: f′ breaks in the slices
         self.x_range, self.y_range = tuple(x_range), tuple(y_range)
         self._generation += 1
         self._slices_framed = False
@@ -239,14 +241,20 @@ class SurfacePage(QWidget):
     def _show_slice_x(self, report: PointReport, x_range: tuple[float, float] | None = None) -> None:
         """x ↦ f(x, b) at the point; a step of a moves only the point on it (the curve is b's)."""
         if x_range is not None or self._slice_x_at != report.b:
-            self.slice_x.set_function(slice_along_x(self._value_and_grad, report.b), x_range=x_range)
+            changes = self._branch_changes
+            self.slice_x.set_function(
+                slice_along_x(self._value_and_grad, report.b), x_range=x_range,
+                branch_changes=None if changes is None else lambda x, b=report.b: changes(x, np.full_like(x, b)))
             self._slice_x_at = report.b
         self.slice_x.set_report(report.along_x)
 
     def _show_slice_y(self, report: PointReport, y_range: tuple[float, float] | None = None) -> None:
         """y ↦ f(a, y) at the point; a step of b moves only the point on it."""
         if y_range is not None or self._slice_y_at != report.a:
-            self.slice_y.set_function(slice_along_y(self._value_and_grad, report.a), x_range=y_range)
+            changes = self._branch_changes
+            self.slice_y.set_function(
+                slice_along_y(self._value_and_grad, report.a), x_range=y_range,
+                branch_changes=None if changes is None else lambda y, a=report.a: changes(np.full_like(y, a), y))
             self._slice_y_at = report.a
         self.slice_y.set_report(report.along_y)
 

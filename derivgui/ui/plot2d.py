@@ -360,6 +360,8 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self.legend = item.addLegend(offset=(10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         self._value_and_grad = None
         self._branch_changes = None
+        self._find_holes = None
+        self._holes: list[tuple[float, float]] = []  # (x, limit) in the visible range
         self._report: SecantReport | None = None
 
         axis_pen = pg.mkPen("#888", width=1)
@@ -457,12 +459,14 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
     # -- data in -----------------------------------------------------------------------------
 
     def set_function(self, value_and_grad, x_range: tuple[float, float] | None = None,
-                     branch_changes=None) -> None:
+                     branch_changes=None, holes=None) -> None:
         """Show a new compiled function; with ``x_range``, frame it (y from the curve's values),
         keeping the y range while the new curve fits it well (see ``frame``). ``branch_changes``
-        (see ``sample_curve``) lets f′ break where a switching function changes branch."""
+        (see ``sample_curve``) lets f′ break where a switching function changes branch;
+        ``holes(x0, x1)`` (``CompiledExpression.holes``) gives the open circles to draw."""
         self._value_and_grad = value_and_grad
         self._branch_changes = branch_changes
+        self._find_holes = holes
         if x_range is not None:
             self.frame(*x_range, keep_fitting_y=True)
         self.resample()
@@ -502,6 +506,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         x0, x1 = self.visible_x_range()
         y0, y1 = self.visible_y_range()
         self.curve = sample_curve(self._value_and_grad, x0, x1, self.sample_count(), y1 - y0, self._branch_changes)
+        self._holes = self._find_holes(x0, x1) if self._find_holes is not None else []
         self.f_curve.setData(self.curve.x, self.curve.f)
         self.df_curve.setData(self.curve.x, self.curve.df)
         if self._report is not None:
@@ -536,11 +541,11 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         x0, x1 = self.visible_x_range()
         self.secant.setData(*line_through(report.a, report.f_a, report.secant_slope, x0, x1))
         self.tangent.setData(*tangent_lines(report, x0, x1, self.visible_y_range()))
+        holes = dict(self._holes)
         verdict = report.verdict
-        if verdict is not None and verdict.kind == "hole":
-            self.hole.setData([report.a], [verdict.f_left])
-        else:
-            self.hole.setData([], [])
+        if verdict is not None and verdict.kind == "hole" and verdict.f_left is not None:
+            holes.setdefault(report.a, verdict.f_left)
+        self.hole.setData(list(holes), list(holes.values()))
 
     def show_my_derivative(self, x, mine=None, bad_x=None, bad_y=None) -> None:
         """Overlay the student's derivative; mark (at most 60 of) the points where it disagrees."""

@@ -241,3 +241,29 @@ def test_check_my_derivative_leaves_out_the_kink_on_the_grid():
     mine = derivgui.compile_expr("x/abs(x)")(x)
     result = compare_derivatives(x, f.grad(x)[0], mine, skip=skip, skip_reasons=reasons)
     assert result.agree and "ignored x = 0: f has a kink there" in result.verdict()
+
+
+@pytest.mark.parametrize(("text", "holes"), [
+    ("(x^2-1)/(x-1)", [(1.0, 2.0)]), ("sin(x)/x", [(0.0, 1.0)]), ("(x^3-8)/(x^2-4)", [(2.0, 3.0)]),
+    ("(x-0.3)/(x-0.3)", [(0.3, 1.0)]), ("1/x", []), ("tan(x)", []), ("x^2", []),
+])
+def test_holes_in_a_range_are_found_by_the_divisors(text, holes):
+    found = derivgui.compile_expr(text).holes(-6.0, 6.0)
+    assert [x for x, _ in found] == [x for x, _ in holes]
+    for (_, limit), (_, want) in zip(found, holes, strict=True):
+        assert limit == pytest.approx(want, abs=1e-6)
+
+
+def test_coth_derivative_is_accurate():
+    xs = np.concatenate([np.linspace(-300, -0.1, 150), np.linspace(0.1, 300, 150)])
+    (slope,) = derivgui.compile_expr("coth(x)").grad(xs)
+    truth = np.array([float(-1 / mpmath.sinh(mpmath.mpf(x)) ** 2) for x in xs])
+    np.testing.assert_allclose(slope, truth, rtol=1e-12, atol=0)
+
+
+def test_no_gradient_and_no_tangent_plane_at_a_kink():
+    from derivgui.core.surface import judged_point_report, tangent_plane_patch
+
+    report = judged_point_report(derivgui.compile_expr("abs(x) + y^2"), 0.0, 1.0, 0.5, 0.5)
+    assert math.isnan(report.grad_x) and report.grad_y == 2.0
+    assert not np.isfinite(tangent_plane_patch(report, 1.0, 1.0)[2]).all()

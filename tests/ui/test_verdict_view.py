@@ -67,3 +67,15 @@ def test_partial_readouts_give_the_verdict_per_axis(qtbot, window):
     window.point_y.setValue(1.0)
     qtbot.waitUntil(lambda: window.readouts_x.tangent.text() == "no derivative: left −1, right 1")
     assert window.readouts_y.tangent.text() == "1"
+
+
+def test_every_hole_in_view_is_an_open_circle(qtbot, window):
+    _at(qtbot, window, "(x^3-8)/(x^2-4)", 3.0)
+    hx, hy = window.plot2d.hole.getData()
+    assert list(hx) == [2.0] and hy[0] == pytest.approx(3.0, abs=1e-6)
+
+
+def test_error_plot_says_there_is_no_tangent_at_a_kink(qtbot, window):
+    _at(qtbot, window, "abs(x)", 0.0)
+    qtbot.waitUntil(lambda: "No tangent at a" in window.error_plot.note.text(), timeout=5000)
+    assert len(window.error_plot.forward.getData()[0] or []) == 0
