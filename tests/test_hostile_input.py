@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from derivgui.core.session import FORMAT, SessionError, load_session, loads
 from derivgui.core.state import AppState
+from tests.fifo import unblock_fifo_later
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIELDS = AppState.field_names()
@@ -131,24 +132,6 @@ def test_a_bad_field_never_costs_the_good_ones(data):
         if getattr(state, name) != getattr(defaults, name) or value == defaults.to_dict()[name]:
             continue
         assert any(p.startswith(name) for p in problems), (name, value)  # a value dropped is said
-
-
-def unblock_fifo_later(path, delay: float = 3.0):
-    """Open the FIFO for writing after ``delay`` seconds (if anyone is still blocked reading it), so that
-    a reader that waits on it fails this test instead of hanging it for ever."""
-    import threading
-
-    def rescue():
-        import time
-
-        time.sleep(delay)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO if nobody is reading: nothing to do
-        except OSError:
-            return
-        os.close(fd)
-
-    threading.Thread(target=rescue, daemon=True).start()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from derivgui.core.session import (
     session_to_dict,
 )
 from derivgui.core.state import AppState
+from tests.fifo import unblock_fifo_later
 
 
 def custom_state() -> AppState:
@@ -160,24 +161,6 @@ def test_nan_and_inf_are_never_written(tmp_path):
     warnings: list[str] = []
     load_session(path, warnings)
     assert warnings == []
-
-
-def unblock_fifo_later(path, delay: float = 3.0):
-    """Open the FIFO for writing after ``delay`` seconds (if anyone is still blocked reading it), so that
-    a reader that waits on it fails this test instead of hanging it for ever."""
-    import threading
-
-    def rescue():
-        import time
-
-        time.sleep(delay)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO if nobody is reading: nothing to do
-        except OSError:
-            return
-        os.close(fd)
-
-    threading.Thread(target=rescue, daemon=True).start()
 
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
