@@ -199,7 +199,7 @@ def _switches_at(line: _Line) -> list[bool] | None:
     return switching
 
 
-def _selectors(kind: str, argument: float) -> float:
+def _selector(kind: str, argument: float) -> float:
     """The selector that picks the branch active where the switch argument is ``argument``."""
     if kind == "floor":
         return float(math.floor(argument))
@@ -222,7 +222,7 @@ def _branch_side(line: _Line, switching: list[bool], side: float) -> tuple[float
             break
     if beside is None:
         beside = arguments
-    selectors = [np.array([_selectors(kind, float((beside if s else at_a)[k][0]))])
+    selectors = [np.array([_selector(kind, float((beside if s else at_a)[k][0]))])
                  for k, (kind, s) in enumerate(zip(kinds, switching, strict=True))]
     value, grads = line.kernel.branch(line.args(np.zeros(1)), selectors)
     f_side, slope = float(value[0]), float(grads[line.axis][0])
