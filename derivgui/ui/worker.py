@@ -14,6 +14,12 @@ a budget (``COMPILE_BUDGET_S``); past it the process is killed and the user is t
 expression is too complex. A process that dies under a request is replaced and the request
 retried once before anything is reported. Only results that answer their channel's newest
 request are delivered.
+
+When the application turned the on-disk cache on (``core.program_cache.enable``, as
+``derivgui.app.run_gui`` does), a lane looks there after the kernel cache and before asking a
+compile process: the window's first plot then needs no PyTensor and no child's answer. What a
+child compiled (and the derivative formulas it wrote) is saved there afterwards, on the cache's
+own writer thread.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import traceback
 
 from PyQt5.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
+from derivgui.core import program_cache
 from derivgui.core.compile_process import (
     COMPILE_BUDGET_S,
     CompileProcess,
@@ -32,9 +39,9 @@ from derivgui.core.compile_process import (
     CompileTimeout,
     shared_pool,
 )
-from derivgui.core.compiled import CompiledExpression, kernel_cache
+from derivgui.core.compiled import CompiledExpression, Kernel, kernel_cache
 from derivgui.core.errors import ExpressionError
-from derivgui.core.parse import parse
+from derivgui.core.parse import Expression, parse
 
 MAIN = "main"
 
@@ -74,7 +81,7 @@ class CompileWorker(QObject):
             return  # superseded while queued
         self._channel, self._request_id = channel, request_id
         try:
-            compiled = self._compiled(text)
+            compiled, kernel, fresh = self._compiled(text)
         except _Superseded:
             return
         except ExpressionError as exc:
@@ -91,6 +98,7 @@ class CompileWorker(QObject):
         self.finished.emit(channel, request_id, compiled, None)
         if channel == MAIN and not self._superseded(channel, request_id):
             # The curve goes on screen first; the formula (more rewriting) follows.
+            known = kernel.formulas is not None
             try:
                 formulas = compiled.derivative_formulas(lambda e: self._ask("formulas", e.text))
                 self.formulas.emit(request_id, formulas)
@@ -98,14 +106,39 @@ class CompileWorker(QObject):
                 pass  # the plot is up; only its formula is missing (or no longer wanted)
             except Exception:  # noqa: BLE001 - a formula that cannot be printed is not worth a failure
                 traceback.print_exc()
+            fresh = fresh or (not known and kernel.formulas is not None)
+        if fresh and not self._superseded(channel, request_id):
+            # Not an expression typed past on the way to another: keep it for the next run.
+            self._save(compiled.expression, kernel)
 
-    def _compiled(self, text: str) -> CompiledExpression:
+    def _compiled(self, text: str) -> tuple[CompiledExpression, Kernel, bool]:
+        """The compiled expression, its kernel, and whether a compile process built it just now."""
         expression = parse(text)
-        # The cache is keyed by the normalized text; the child gets the text as typed and parses
-        # it under the same limits as compile_expr (the fully parenthesised normalized text is
-        # longer and deeper, and could fail them).
-        kernel = kernel_cache.get_or_build(expression, lambda e: self._ask("compile", e.text))
-        return CompiledExpression(expression, kernel)
+        disk = program_cache.active()
+        built: dict[str, object] = {}
+
+        def build(e: Expression):
+            entry = disk.load(e) if disk is not None else None
+            if entry is not None:
+                built["formulas"] = entry.formulas
+                return entry.programs
+            # The caches are keyed by the normalized text; the child gets the text as typed and
+            # parses it under the same limits as compile_expr (the fully parenthesised normalized
+            # text is longer and deeper, and could fail them).
+            programs = self._ask("compile", e.text)
+            built["fresh"] = True
+            return programs
+
+        kernel = kernel_cache.get_or_build(expression, build)
+        if built.get("formulas") and kernel.formulas is None:
+            kernel.formulas = built["formulas"]
+        return CompiledExpression(expression, kernel), kernel, bool(built.get("fresh"))
+
+    @staticmethod
+    def _save(expression: Expression, kernel: Kernel) -> None:
+        disk = program_cache.active()
+        if disk is not None:
+            disk.store_later(expression, kernel.programs, kernel.formulas)
 
     def _ask(self, kind: str, text: str):
         """The answer of a pool process to one request; a process that dies under it is replaced
@@ -173,6 +206,7 @@ class CompileService(QObject):
         self.latest_ids: dict[str, int] = {}
         self._pending: set[str] = set()
         self._lanes: dict[str, tuple[QThread, CompileWorker]] = {}
+        self._shut_down = False
         self._lane(MAIN)
 
     def _lane(self, channel: str) -> CompileWorker:
@@ -191,6 +225,8 @@ class CompileService(QObject):
     def request(self, text: str, channel: str = MAIN) -> int:
         request_id = next(self._ids)
         self.latest_ids[channel] = request_id
+        if self._shut_down:
+            return request_id  # a request after shutdown (a closing window's timer) is never answered
         worker = self._lane(channel)
         worker.cancel_before(request_id)  # a superseded compile stops now, not when it is done
         self._pending.add(channel)
@@ -212,6 +248,7 @@ class CompileService(QObject):
 
     def shutdown(self) -> None:
         """Stop the threads and wait for them, so Qt never destroys a running QThread."""
+        self._shut_down = True
         for thread, worker in self._lanes.values():
             if thread.isRunning():
                 worker.stopping = True  # skip whatever is still queued
