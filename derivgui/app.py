@@ -213,6 +213,51 @@ class _SignalCloser:
 # -- the window -------------------------------------------------------------------------------
 
 
+def start_compilers() -> None:
+    """Turn on the on-disk program cache and have a compile process loading PyTensor.
+
+    First of all, before Qt: the compile process loads PyTensor on the other core (at nice 10)
+    while Qt starts here. With the cache warm, the first plot needs neither (see
+    ``core.program_cache``); the process is then ready for the next new expression.
+    """
+    from derivgui.core import compile_process
+
+    if hasattr(compile_process, "shared_pool"):
+        compile_process.shared_pool().warm_up()
+    else:  # the API before the compiler pool
+        compile_process.shared_compile_process().start()
+    from derivgui.core import program_cache
+
+    program_cache.enable()
+
+
+def build_window(qt_args: list[str] | None = None, settings_path: str | None = None):
+    """What ``run_gui`` does before the window is shown: ``(QApplication, MainWindow)``.
+
+    ``settings_path`` is an ini file to use instead of the user's settings (the start-up benchmark).
+    """
+    start_compilers()
+    from PyQt5.QtCore import QCoreApplication, Qt
+
+    if QCoreApplication.instance() is None:
+        # Every GL widget shares resources with Qt's global context, so a program compiled for one
+        # window stays valid in another (and in off-screen renders for export).
+        QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)
+    from PyQt5.QtWidgets import QApplication
+
+    from derivgui.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *(qt_args or [])])
+    _release_windows_at_exit()
+    settings, settings_problem = safe_settings(settings_path)
+    if settings_problem:
+        _warn(f"warning: {settings_problem}")
+    window = MainWindow(settings=settings)
+    if settings_problem:
+        window.statusBar().showMessage(settings_problem, 15000)
+    return app, window
+
+
 def run_gui(qt_args: list[str] | None = None, session: str | None = None) -> int:
     """Open the main window (and the session file, if given) and run the event loop.
 
@@ -226,29 +271,7 @@ def run_gui(qt_args: list[str] | None = None, session: str | None = None) -> int
         if problem is not None:
             print(f"{PROG}: error: {problem}", file=sys.stderr)
             return 2
-    from derivgui.core import compile_process
-
-    # First of all: the compile process loads PyTensor on the other core while Qt starts here.
-    if hasattr(compile_process, "shared_pool"):
-        compile_process.shared_pool().warm_up()
-    else:  # the API before the compiler pool
-        compile_process.shared_compile_process().start()
-    from PyQt5.QtCore import Qt
-
-    # Every GL widget shares resources with Qt's global context, so a program compiled for one
-    # window stays valid in another (and in off-screen renders for export).
-    QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)
-    from PyQt5.QtWidgets import QApplication
-
-    from derivgui.ui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([sys.argv[0], *(qt_args or [])])
-    settings, settings_problem = safe_settings()
-    if settings_problem:
-        _warn(f"warning: {settings_problem}")
-    window = MainWindow(settings=settings)
-    if settings_problem:
-        window.statusBar().showMessage(settings_problem, 15000)
+    app, window = build_window(qt_args)
     closer = None
     with contextlib.suppress(ValueError):  # not the main thread: signals keep their handlers
         closer = _SignalCloser(app, window)
@@ -266,6 +289,57 @@ def run_gui(qt_args: list[str] | None = None, session: str | None = None) -> int
     finally:
         if closer is not None:
             closer.restore()
+        release_windows()  # before `app` goes: its wrapper's release runs PyQt's clean-up (see release_windows)
+
+
+# -- exit -------------------------------------------------------------------------------------
+
+_release_registered = False
+
+
+def _release_windows_at_exit() -> None:
+    """Have ``release_windows`` run when Python exits, before PyQt's own clean-up (once per process).
+
+    Registered after PyQt5 is imported, so it runs before PyQt's handler (atexit runs the last first).
+    """
+    global _release_registered
+    if not _release_registered:
+        import atexit
+
+        atexit.register(release_windows)
+        _release_registered = True
+
+
+def release_windows() -> None:
+    """Close the top-level windows still open and destroy every top-level widget Python owns, now.
+
+    Otherwise PyQt destroys them at exit from inside a walk over sip's table of wrappers
+    (``cleanup_on_exit`` at interpreter exit, ``release_QApplication`` when the QApplication's
+    wrapper goes): destroying the main window there runs Python code (pyqtgraph's and our own
+    overridden ``itemChange``, ``event``, ``sizeHint``…) that wraps new objects, and when the table
+    runs short of free slots sip reallocates it under the walk, which goes on reading the freed one: a
+    segmentation fault at exit in some runs (which ones depends on how full a session left the table).
+    Destroyed here, while Python and the QApplication are whole, the windows go in Qt's own order, and
+    PyQt's walk is left only small objects with nothing under them. A window still open is closed
+    first, as by its close button: its settings are saved and its compile threads stopped.
+    """
+    if "PyQt5.QtWidgets" not in sys.modules:
+        return
+    from PyQt5 import sip
+    from PyQt5.QtCore import QCoreApplication, QEvent
+    from PyQt5.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    widgets = [w for w in app.topLevelWidgets() if sip.ispyowned(w)]
+    for widget in widgets:
+        if not sip.isdeleted(widget) and widget.isVisible():
+            widget.close()
+    for widget in widgets:
+        if not sip.isdeleted(widget):
+            sip.delete(widget)
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
 
 
 if __name__ == "__main__":

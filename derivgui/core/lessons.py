@@ -23,6 +23,11 @@ class Lesson:
     my_derivative: tuple[str, ...] = ()  # pre-filled into the check editors (examples only)
     answers: tuple[str, ...] = ()  # one correct answer per variable (exercises)
     show: dict[str, bool] = field(default_factory=dict)  # overlay toggles this lesson sets
+    # "f": the 2D view's y range fits f alone (by default f and f′: x·sin(1/x)'s f′ is ±17 where f is ±0.5)
+    fit_y: str = "f and f′"
+    # Guide lines y = slope·x + intercept drawn dashed grey (x·sin(1/x) between y = x and y = −x), and their name
+    envelope: tuple[tuple[float, float], ...] = ()
+    envelope_label: str = ""
 
     @property
     def two_variables(self) -> bool:
@@ -70,6 +75,9 @@ def load_lessons() -> tuple[Lesson, ...]:
             my_derivative=tuple(item.get("my_derivative", ())),
             answers=tuple(item.get("answers", ())),
             show=dict(item.get("show", {})),
+            fit_y=str(item.get("fit_y", "f and f′")),
+            envelope=tuple(_pair(line) for line in item.get("envelope", ())),
+            envelope_label=str(item.get("envelope_label", "")),
         ))
     return tuple(lessons)
 

@@ -79,7 +79,9 @@ class _SliderSpinRow(QWidget):
         self.slider.setObjectName(spin_name.replace("Spin", "Slider"))
         self.spin = spin
         self.spin.setObjectName(spin_name)
-        self.spin.setMinimumWidth(110)
+        # As wide as a value needs, no wider: the slider gets the rest of a narrow row.
+        self.spin.setMinimumWidth(90)
+        self.spin.setMaximumWidth(self.spin.fontMetrics().horizontalAdvance("-0000.000000") + 34)
         for w in (self.slider, self.spin):
             w.setToolTip(tooltip)
         layout = QHBoxLayout(self)

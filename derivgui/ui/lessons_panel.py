@@ -22,8 +22,8 @@ class LessonsDock(QDockWidget):
         self.text.setOpenExternalLinks(False)
         self.text.setHtml("<h3>Examples</h3><p>Pick an example above: the notebook's path from f(x) = 2x "
                           "to the gradient of sin(√(x² + y²)), and a few more that show where a derivative "
-                          "fails. Exercises (✎) start with the check empty: type your own derivative under "
-                          "<b>Check my derivative</b>.</p>")
+                          "fails. Exercises (✎) start with the check empty and autodiff's answer hidden: type "
+                          "your own derivative under <b>Check my derivative</b>.</p>")
         self.lessons = load_lessons()
         for lesson in self.lessons:
             item = QListWidgetItem(("✎ " if lesson.exercise else "") + lesson.title)
@@ -32,12 +32,26 @@ class LessonsDock(QDockWidget):
             self.list.addItem(item)
         self.list.itemActivated.connect(self._on_activated)
         self.list.itemClicked.connect(self._on_activated)
-        splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(self.list)
-        splitter.addWidget(self.text)
-        splitter.setStretchFactor(1, 1)
-        self.setWidget(splitter)
-        self.setMinimumWidth(300)
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.setObjectName("lessonSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.list)
+        self.splitter.addWidget(self.text)
+        self.splitter.setStretchFactor(1, 1)
+        self.setWidget(self.splitter)
+        # Narrow enough to sit beside the plot on a 1024-pixel screen: the titles wrap.
+        for widget in (self.list, self.text):
+            widget.setMinimumSize(140, 60)
+        self.dockLocationChanged.connect(self._on_area_changed)
+        self.topLevelChanged.connect(lambda _floating: self._on_area_changed(Qt.NoDockWidgetArea))
+
+    def _on_area_changed(self, area) -> None:
+        """List above text in a side dock; side by side in a wide, short one under the views."""
+        wide = area in (Qt.TopDockWidgetArea, Qt.BottomDockWidgetArea)
+        orientation = Qt.Horizontal if wide else Qt.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+            self.splitter.setSizes([400, 600] if wide else [300, 600])
 
     def _on_activated(self, item: QListWidgetItem) -> None:
         lesson = next(lesson for lesson in self.lessons if lesson.id == item.data(Qt.UserRole))

@@ -164,3 +164,169 @@ def test_cancellation_inspector_highlights_shared_digits(qtbot, window):
     text = label(window, "cancellationLabel")
     assert "7 leading digits shared" in text
     assert "background:#ffd5d5" in text
+
+
+# -- exercises hide the answer -------------------------------------------------------------------
+
+
+def formula_arrived(window) -> bool:
+    return "=" in window._formula_text  # the formulas come from the compile process after the plot
+
+
+def test_an_exercise_hides_the_answer_until_the_check_says_correct(qtbot, window):
+    from derivgui.ui.main_window import HIDDEN_ANSWER
+
+    load(qtbot, window, "exercise-tanh")
+    qtbot.waitUntil(lambda: formula_arrived(window), timeout=20000)
+    formula = window.findChild(QLabel, "derivativeFormulaLabel")
+    assert formula.text() == HIDDEN_ANSWER
+    assert "hidden: type your answer below, or click to reveal" in formula.text()
+    assert "tanh" not in formula.toolTip() and "f′(x) =" not in formula.toolTip()
+    assert not window.plot2d.df_curve.isVisible()
+    assert not window.toggle_actions["show_derivative"].isEnabled()
+    assert window.plot2d.f_curve.isVisible()
+    type_check(qtbot, window, "myDerivativeEdit", "1 - tanh(x)")
+    wait_for_check(qtbot, window, "✗")
+    assert formula.text() == HIDDEN_ANSWER and not window.plot2d.df_curve.isVisible()
+    type_check(qtbot, window, "myDerivativeEdit", "1 - tanh(x)^2")
+    wait_for_check(qtbot, window, "✓")
+    qtbot.waitUntil(lambda: formula.text().startswith("autodiff:  f′(x) ="), timeout=5000)
+    assert window.plot2d.df_curve.isVisible()
+    assert window.toggle_actions["show_derivative"].isEnabled()
+
+
+def test_a_click_on_the_hidden_formula_reveals_it(qtbot, window):
+    load(qtbot, window, "exercise-tanh")
+    qtbot.waitUntil(lambda: formula_arrived(window), timeout=20000)
+    formula = window.findChild(QLabel, "derivativeFormulaLabel")
+    qtbot.mouseClick(formula, Qt.LeftButton)
+    assert formula.text().startswith("autodiff:  f′(x) =")
+    assert window.plot2d.df_curve.isVisible()
+    assert formula.full_text_dialog() is None  # the click revealed it; the next one shows the whole text
+
+
+def test_examples_show_the_answer_and_leaving_an_exercise_shows_it(qtbot, window):
+    load(qtbot, window, "sigmoid-chain-rule")
+    qtbot.waitUntil(lambda: "f′(x) = σ(x)" in label(window, "derivativeFormulaLabel"), timeout=20000)
+    assert window.plot2d.df_curve.isVisible()
+    load(qtbot, window, "exercise-tanh")
+    assert "hidden" in label(window, "derivativeFormulaLabel")
+    type_expression(qtbot, window, "x^3")
+    qtbot.waitUntil(lambda: "f′(x) = " in label(window, "derivativeFormulaLabel"), timeout=20000)
+    assert window.plot2d.df_curve.isVisible()
+
+
+def test_the_two_variable_exercise_hides_the_partials(qtbot, window):
+    lesson = load(qtbot, window, "exercise-sin-sqrt")
+    assert "hidden" in label(window, "derivativeFormulaLabel")
+    for plot in (window.page3d.slice_x, window.page3d.slice_y):
+        assert not plot.df_curve.isVisible()
+        assert plot.f_curve.isVisible()
+    type_check(qtbot, window, "myDerivativeEdit", lesson.answers[0])
+    type_check(qtbot, window, "myDerivativeYEdit", lesson.answers[1])
+    wait_for_check(qtbot, window, "✓")
+    assert "∂f/∂x =" in label(window, "derivativeFormulaLabel") or "…" in label(window, "derivativeFormulaLabel")
+    assert window.page3d.slice_x.df_curve.isVisible()
+
+
+def test_x_sin_one_over_x_fits_f_and_draws_the_envelope(qtbot, window):
+    load(qtbot, window, "oscillation-x-sin")
+    y0, y1 = window.plot2d.visible_y_range()
+    assert -1 < y0 < -0.45 and 0.45 < y1 < 1, "y fits f (within ±x), not f′ (±17)"
+    lines = window._lesson_items
+    assert len(lines) == 2
+    for line, slope in zip(lines, (1, -1), strict=True):
+        xs, ys = line.getData()
+        np.testing.assert_allclose(ys, slope * xs)
+        assert line.opts["pen"].style() == Qt.DashLine
+    assert any(label.text.startswith("y = ±x") for _sample, label in window.plot2d.legend.items)
+    type_expression(qtbot, window, "sin(x)")
+    assert window._lesson_items == []
+    assert all(line.scene() is None for line in lines)
+
+
+# -- play --------------------------------------------------------------------------------------
+
+
+def focus_window(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+
+
+def test_focus_starts_outside_the_editor_and_space_plays(qtbot, window):
+    from PyQt5.QtWidgets import QApplication
+
+    focus_window(qtbot, window)
+    focused = QApplication.focusWidget()
+    assert focused is not None and not isinstance(focused, QLineEdit)
+    text = window.editor.text()
+    qtbot.keyClick(focused, Qt.Key_Space)
+    assert window.sweep.is_running()
+    assert window.findChild(QToolButton, "playButton").isChecked()
+    assert window.editor.text() == text
+    qtbot.keyClick(focused, Qt.Key_Space)
+    assert not window.sweep.is_running()
+    # from a button too: Space plays, it does not press the button
+    window.toggle_actions["show_f"].trigger()
+    button = window.play_button
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key_Space)
+    assert window.sweep.is_running()
+    window.sweep.stop()
+
+
+def test_f5_plays_from_the_editor_and_escape_leaves_it(qtbot, window):
+    from PyQt5.QtWidgets import QApplication
+
+    focus_window(qtbot, window)
+    line = window.editor.line
+    line.setFocus()
+    qtbot.keyClick(line, Qt.Key_F5)
+    assert window.sweep.is_running()
+    qtbot.keyClick(line, Qt.Key_F5)
+    assert not window.sweep.is_running()
+    assert "F5" in window.play_action.shortcut().toString()
+    qtbot.keyClick(line, Qt.Key_Escape)
+    assert QApplication.focusWidget() is window.plot2d
+    qtbot.keyClick(window.plot2d, Qt.Key_Space)
+    assert window.sweep.is_running()
+    window.sweep.stop()
+
+
+def test_play_at_the_end_starts_over_and_the_button_shows_its_state(qtbot, window):
+    type_expression(qtbot, window, "x^2")
+    window.findChild(QDoubleSpinBox, "speedSpin").setValue(10.0)
+    window.findChild(QDoubleSpinBox, "deltaSpin").setValue(0.5)
+    button = window.findChild(QToolButton, "playButton")
+    button.click()
+    assert button.isChecked() and "pause" in button.text() and window.play_action.isChecked()
+    qtbot.waitUntil(lambda: not window.sweep.is_running(), timeout=10000)
+    assert not button.isChecked() and button.text().startswith("▶") and not window.play_action.isChecked()
+    assert window.findChild(QDoubleSpinBox, "deltaSpin").value() == pytest.approx(1e-15)
+    button.click()  # at the end: it starts over from Δa = 0.5
+    assert window.sweep.is_running() and button.isChecked()
+    assert window.findChild(QDoubleSpinBox, "deltaSpin").value() >= 0.1
+    button.click()
+    assert not window.sweep.is_running() and not button.isChecked()
+    # with Δa at the end by hand, Play starts over too
+    window.findChild(QDoubleSpinBox, "deltaSpin").setValue(1e-15)
+    window.play_action.trigger()
+    assert window.sweep.is_running() and button.isChecked()
+    window.play_action.trigger()
+    assert not window.sweep.is_running() and not button.isChecked()
+
+
+def test_the_sweep_starts_over_from_where_it_started():
+    from derivgui.ui.sweep import DeltaSweep
+
+    sweep = DeltaSweep()
+    steps = []
+    sweep.step.connect(steps.append)
+    assert sweep.start(-1e-15) and sweep.is_running()
+    assert steps == [-1.0]  # nothing before: from the default, with Δ's sign
+    sweep.stop()
+    assert sweep.start(0.25)
+    sweep.stop()
+    assert sweep.start(1e-15)
+    assert steps[-1] == 0.25
+    sweep.stop()
