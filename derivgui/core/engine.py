@@ -459,7 +459,7 @@ def rewritten_graph(expression: Expression) -> FunctionGraph:
     Outputs: f (NaN wherever the expression as typed is undefined, whatever the rewrites
     simplified), then one gradient per variable.
     """
-    with _compile_lock:
+    with _compile_lock, np.errstate(all="ignore"):  # constant folding of 1/0, log(-1): NaN/inf, no warning
         inputs, value, grads = symbolic_gradient(expression)
         guard = domain_guard(expression.tree, inputs)
         if guard is not None:
@@ -483,7 +483,7 @@ def _divisor_program(expression: Expression) -> Program | None:
                 nodes.append(condition.node.left)
     if not nodes or len(expression.variables) != 1:
         return None
-    with _compile_lock:
+    with _compile_lock, np.errstate(all="ignore"):
         inputs = {name: pt.dvector(name) for name in expression.variables}
         builder = GraphBuilder(inputs)
         fgraph = FunctionGraph(list(inputs.values()), [builder.build(node) for node in nodes], clone=False)
@@ -494,7 +494,7 @@ def _divisor_program(expression: Expression) -> Program | None:
 def _branch_programs(expression: Expression) -> tuple[tuple[str, ...], Program, Program] | None:
     """The switching nodes' kinds, a program of their arguments and the branch program (inputs:
     the variables, then one selector per switch; outputs: the branch's value and gradient)."""
-    with _compile_lock:
+    with _compile_lock, np.errstate(all="ignore"):
         inputs = {name: pt.dvector(name) for name in expression.variables}
         natural = GraphBuilder(inputs)
         natural.build(expression.tree)

@@ -153,7 +153,8 @@ def break_discontinuities(x: np.ndarray, f: np.ndarray, df: np.ndarray, y_span: 
     if len(x) < 2:
         return np.zeros(0, dtype=int)
     dx = np.diff(x)
-    dy = np.diff(f)
+    with np.errstate(invalid="ignore"):  # inf − inf where f overflows: NaN, not a jump
+        dy = np.diff(f)
     d0, d1 = df[:-1], df[1:]
     visible = np.abs(dy) > y_span / 200.0
     with np.errstate(invalid="ignore", over="ignore"):

@@ -148,6 +148,8 @@ _DIGITS = "0123456789"  # not str.isdigit(), which is also true of '²', '①', 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Typographic spellings a student may paste from a textbook or a web page.
 _UNICODE_OPS = {"−": "-", "–": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/"}
+# √x is sqrt(x): the square root of the operand that follows (a number, name, call or group, with its power).
+RADICAL = "√"
 _SUPERSCRIPTS = {"²": "2", "³": "3"}
 _PUNCT_MESSAGES = {
     "'": "strings are not allowed",
@@ -212,7 +214,7 @@ def _tokenize_into(text: str, tokens: list[Token]) -> None:
             tokens.append(Token("op", "^", i))
             i += 2
             continue
-        if ch in "+-*/^(),":
+        if ch in "+-*/^(),√":
             tokens.append(Token("op", ch, i))
             i += 1
             continue
@@ -358,7 +360,7 @@ class _Parser:
 
     def starts_operand(self) -> bool:
         tok = self.tok
-        return tok.kind in ("num", "name") or (tok.kind == "op" and tok.text == "(")
+        return tok.kind in ("num", "name") or (tok.kind == "op" and tok.text in ("(", RADICAL))
 
     def product(self) -> Node:
         node = self.unary()
@@ -370,7 +372,7 @@ class _Parser:
                 tok = self.tok
                 if tok.kind == "num" and self.tokens[self.pos - 1].kind == "num":
                     raise ExpressionError(f"missing operator before {tok.text}", tok.column)
-                node = Binary("*", node, self.power(), tok.column)
+                node = Binary("*", node, self.radical(), tok.column)
             else:
                 return node
 
@@ -380,6 +382,15 @@ class _Parser:
             with self.level(op.column):
                 operand = self.unary()
             return operand if op.text == "+" else Unary("-", operand, op.column)
+        return self.radical()
+
+    def radical(self) -> Node:
+        """``√`` then its operand: ``√x^2`` is √(x²) as ``-x^2`` is −(x²); ``√-x`` is √(−x); ``√2x`` is √2·x."""
+        if self.at_op(RADICAL):
+            op = self.advance()
+            with self.level(op.column):
+                operand = self.unary()
+            return Call("sqrt", (operand,), op.column)
         return self.power()
 
     def power(self) -> Node:

@@ -9,7 +9,7 @@ from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from derivgui.core.check import DerivativeCheck, compare_derivatives, evaluate, number_text
-from derivgui.ui.editor import ExpressionLineEdit
+from derivgui.ui.editor import ExpressionLineEdit, nowhere_finite
 
 CHANNELS = ("check-x", "check-y")
 
@@ -54,6 +54,7 @@ class CheckPanel(QGroupBox):
         self.verdict.setObjectName("derivativeCheckLabel")
         self.verdict.setWordWrap(True)
         grid.addWidget(self.verdict, 2, 0, 1, 2)
+        self._nowhere: tuple[object, str | None] = (None, None)  # (f, why it has no finite value anywhere)
         self.set_two_variables(False)
 
     def set_two_variables(self, two: bool) -> None:
@@ -75,6 +76,7 @@ class CheckPanel(QGroupBox):
 
     def _submit(self, channel: str) -> None:
         text = self.edits[channel].text()
+        self.edits[channel].end_undo_step()
         if text.strip():
             self.compile_requested.emit(channel, text)
         else:
@@ -134,11 +136,23 @@ class CheckPanel(QGroupBox):
             mask, reasons = skips[index]
             results.append(compare_derivatives(points, auto, mine, skip=mask, skip_reasons=reasons, values=values,
                                                symbol=self.symbols()[index]))
-        self.verdict.setText(self._verdict_text(results, problems))
+        undefined = self._undefined_everywhere(function)
+        if undefined is not None:  # no derivative to judge: say why, not "the derivatives are not finite"
+            self.verdict.setText(f"nothing to check: {undefined}, so there is no derivative to compare")
+        else:
+            self.verdict.setText(self._verdict_text(results, problems))
         text = self.verdict.text()
         color = "#2b6e2b" if text.startswith("✓") else "#b00000" if text.startswith("✗") else "#555555"
         self.verdict.setStyleSheet(f"color: {color};")
         return results
+
+    def _undefined_everywhere(self, function) -> str | None:
+        """``editor.nowhere_finite`` of f, once per compiled f."""
+        if function is None:
+            return None
+        if self._nowhere[0] is not function:
+            self._nowhere = (function, nowhere_finite(function))
+        return self._nowhere[1]
 
     def _verdict_text(self, results: list[DerivativeCheck | None], problems: dict[str, str]) -> str:
         names = self.symbols()

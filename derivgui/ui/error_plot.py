@@ -12,7 +12,14 @@ from PyQt5.QtWidgets import QGraphicsTextItem, QLabel, QStyleOptionGraphicsItem,
 
 from derivgui.core.geometry import range_still_fits
 from derivgui.core.steps import StepErrors, reference_line
-from derivgui.ui.plot2d import Dots, cache_as_pixmaps, fit_pixmap_cache, keep_axis_widths, paint_viewport_opaquely
+from derivgui.ui.plot2d import (
+    Dots,
+    cache_as_pixmaps,
+    fit_pixmap_cache,
+    keep_axis_widths,
+    paint_viewport_opaquely,
+    plain_tick_labels,
+)
 from derivgui.ui.static_layer import LayeredPlotWidget
 
 NOTE = ("Right of the V the secant is not yet the tangent: the error falls like Δa (forward) or Δa² "
@@ -140,6 +147,8 @@ class ErrorPlot(QWidget):
         item.setLogMode(x=False, y=False)
         item.getAxis("bottom").setLogMode(True)
         item.getAxis("left").setLogMode(True)
+        for axis in ("bottom", "left"):  # log ticks such as 10⁻⁵ need no "(x0.001)" beside them
+            plain_tick_labels(item.getAxis(axis))
         item.setLabel("bottom", "|Δa|")
         item.setLabel("left", "|slope error|")
         item.showGrid(x=True, y=True, alpha=0.2)

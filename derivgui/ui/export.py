@@ -10,12 +10,15 @@ the previous file as it was.
 Pixel sizes are exact and independent of the screen: a view is laid out at a logical size
 (about 900 × 560, or the on-screen size for "scale" exports) and painted into an image of the
 requested size with a device-pixel ratio, as a HiDPI screen would, with pens widened to match.
+A surface is framed to fill its picture (``frame_camera``), seen from where the window's camera
+looks. PNG, SVG and PDF can have a caption (f, a, Δa and the slopes), as a sweep's frames do.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
+import math
 import os
 import re
 import shutil
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QBuffer, QIODevice, QMarginsF, QPoint, QRectF, QSizeF, Qt
-from PyQt5.QtGui import QColor, QFont, QImage, QPageSize, QPainter, QPdfWriter, QPen
+from PyQt5.QtGui import QColor, QFont, QFontMetricsF, QImage, QPageSize, QPainter, QPdfWriter, QPen
 from PyQt5.QtWidgets import QApplication, QGraphicsItem
 
 from derivgui.core import exporting as ex
@@ -173,7 +176,8 @@ def render_view_image(view: pg.GraphicsView, width: int, height: int) -> QImage:
     return image
 
 
-def render_view_pdf(view: pg.GraphicsView, width: int, height: int, title: str = "") -> bytes:
+def render_view_pdf(view: pg.GraphicsView, width: int, height: int, title: str = "",
+                    caption: list[str] | None = None) -> bytes:
     """The view as a one-page vector PDF of ``width`` × ``height`` pixels at the screen's logical dpi.
 
     The resolution must be the screen's: pyqtgraph's axes are cached QPictures, which Qt rescales
@@ -197,13 +201,15 @@ def render_view_pdf(view: pg.GraphicsView, width: int, height: int, title: str =
         with _export_mode(scene, painter, ratio), _scaled_axis_pens(scene, ratio), _transformable_items(scene):
             scene.render(painter, QRectF(0, 0, width, height), QRectF(0, 0, lw, lh).translated(
                 _source_rect(view).topLeft()), Qt.IgnoreAspectRatio)
+        _draw_caption(painter, caption or [], ratio, width)
     finally:
         painter.end()
     buffer.close()
     return bytes(buffer.data())
 
 
-def render_view_svg(view: pg.GraphicsView, width: int, height: int, title: str = "") -> bytes:
+def render_view_svg(view: pg.GraphicsView, width: int, height: int, title: str = "",
+                    caption: list[str] | None = None) -> bytes:
     """The plot as SVG with true vectors (pyqtgraph's SVGExporter), shown at ``width`` × ``height``."""
     from pyqtgraph.exporters import SVGExporter
 
@@ -220,31 +226,159 @@ def render_view_svg(view: pg.GraphicsView, width: int, height: int, title: str =
     # Show the layout at the requested size (the viewBox keeps the layout's coordinates).
     text = text.replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
     text = text.replace("<title>pyqtgraph SVG export</title>", f"<title>{html.escape(title)}</title>", 1)
+    if caption:
+        end = text.rfind("</svg>")
+        text = text[:end] + _svg_caption(caption, rect.width()) + "\n" + text[end:]
     return text.encode("utf-8")
+
+
+CAPTION_FONT_PX = 15  # logical pixels, scaled with the picture as its text is
+CAPTION_BOX = QColor(255, 255, 255, 225)
+CAPTION_TEXT = QColor(30, 30, 30)
+
+
+def _draw_caption(painter: QPainter, lines: list[str], ratio: float, width: float, corner: str = "right") -> None:
+    """A small caption box in a top corner of a ``width``-wide picture, painted with ``painter``."""
+    if not lines:
+        return
+    painter.save()
+    try:
+        painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        font = QFont("DejaVu Sans")
+        font.setPixelSize(max(8, round(CAPTION_FONT_PX * ratio)))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        pad = round(8 * ratio)
+        box_w = max(metrics.horizontalAdvance(line) for line in lines) + 2 * pad
+        box_h = metrics.height() * len(lines) + 2 * pad
+        x = width - box_w - round(14 * ratio) if corner == "right" else round(14 * ratio)
+        y = round(12 * ratio)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(CAPTION_BOX)
+        painter.drawRoundedRect(QRectF(x, y, box_w, box_h), 4 * ratio, 4 * ratio)
+        painter.setPen(CAPTION_TEXT)
+        for i, line in enumerate(lines):
+            painter.drawText(QPoint(round(x + pad), round(y + pad + metrics.ascent() + i * metrics.height())), line)
+    finally:
+        painter.restore()
 
 
 def _caption(image: QImage, lines: list[str], ratio: float, corner: str = "right") -> None:
     """Write a small caption (e.g. Δa = 1e-05) in a top corner of an exported frame."""
     painter = QPainter(image)
     try:
-        painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
-        font = QFont("DejaVu Sans")
-        font.setPixelSize(max(8, round(15 * ratio)))
-        painter.setFont(font)
-        metrics = painter.fontMetrics()
-        pad = round(8 * ratio)
-        width = max(metrics.horizontalAdvance(line) for line in lines) + 2 * pad
-        height = metrics.height() * len(lines) + 2 * pad
-        x = image.width() - width - round(14 * ratio) if corner == "right" else round(14 * ratio)
-        y = round(12 * ratio)
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(QColor(255, 255, 255, 225))
-        painter.drawRoundedRect(QRectF(x, y, width, height), 4 * ratio, 4 * ratio)
-        painter.setPen(QColor(30, 30, 30))
-        for i, line in enumerate(lines):
-            painter.drawText(x + pad, y + pad + metrics.ascent() + i * metrics.height(), line)
+        _draw_caption(painter, lines, ratio, image.width(), corner)
     finally:
         painter.end()
+
+
+def _svg_caption(lines: list[str], width: float, corner: str = "right") -> str:
+    """The caption of ``_draw_caption`` as SVG elements, for a drawing ``width`` units wide (ratio 1)."""
+    if not lines:
+        return ""
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(CAPTION_FONT_PX)
+    metrics = QFontMetricsF(font)
+    pad = 8
+    box_w = max(metrics.horizontalAdvance(line) for line in lines) + 2 * pad
+    box_h = metrics.height() * len(lines) + 2 * pad
+    x = width - box_w - 14 if corner == "right" else 14
+    y = 12
+    parts = [f'<g id="derivgui-caption"><rect x="{x:.2f}" y="{y}" width="{box_w:.2f}" height="{box_h:.2f}" rx="4" '
+             f'fill="#ffffff" fill-opacity="{CAPTION_BOX.alphaF():.3f}" stroke="none"/>']
+    for i, line in enumerate(lines):
+        baseline = y + pad + metrics.ascent() + i * metrics.height()
+        parts.append(f'<text x="{x + pad:.2f}" y="{baseline:.2f}" font-family="DejaVu Sans" '
+                     f'font-size="{CAPTION_FONT_PX}px" fill="{CAPTION_TEXT.name()}" stroke="none" '
+                     f'xml:space="preserve">{html.escape(line)}</text>')
+    parts.append("</g>")
+    return "".join(parts)
+
+
+# -- framing the 3D view ----------------------------------------------------------------------
+
+FRAME_FILL = 0.94  # the share of the picture's width or height the box and its labels take
+TURNTABLE_AZIMUTHS = tuple(range(0, 360, 30))  # a turntable is framed for all of these at once
+FRAME_START_DISTANCE = 30.0  # scene units: the box is 10 × 10 × 6
+
+
+def _projected_bounds(view, width: int, height: int) -> tuple[float, float, float, float] | None:
+    """(x0, x1, y0, y1) in normalized device coordinates (−1 … 1) of what the 3D view draws that
+    does not move with the point: the box around the surface and every tick label and title, with
+    the labels' text as ``Plot3DView.render_image`` paints it. None if some of it is behind the camera."""
+    from derivgui.ui.plot3d import HALF_XY, HALF_Z
+
+    corners = [(sx * HALF_XY, sy * HALF_XY, sz * HALF_Z) for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]
+    labels = list(getattr(view, "tick_labels", []))
+    points = np.array(corners + [tuple(label.pos) for label in labels], dtype=float)
+    matrix = view.projectionMatrix((0, 0, width, height), (0, 0, width, height)) * view.viewMatrix()
+    m = np.array(matrix.copyDataTo(), dtype=float).reshape(4, 4)
+    clip = np.c_[points, np.ones(len(points))] @ m.T
+    if (clip[:, 3] <= 1e-9).any():
+        return None
+    ndc = clip[:, :2] / clip[:, 3:4]
+    x0, x1 = ndc[:, 0].min(), ndc[:, 0].max()
+    y0, y1 = ndc[:, 1].min(), ndc[:, 1].max()
+    scale = height / max(view.height(), 1)  # render_image paints the labels this much larger
+    for label, (x, y) in zip(labels, ndc[len(corners):], strict=True):
+        metrics = QFontMetricsF(label.font)
+        half_h = metrics.height() * scale / height  # (NDC units: 2 px / side)
+        x1 = max(x1, x + 2 * metrics.horizontalAdvance(label.text) * scale / width)  # drawn left-aligned
+        y0, y1 = min(y0, y - half_h), max(y1, y + half_h)
+    return x0, x1, y0, y1
+
+
+def frame_camera(view, width: int, height: int, azimuths: tuple[float, ...] | None = None,
+                 fill: float = FRAME_FILL) -> None:
+    """Move the 3D camera (centre and distance; never its direction) so that the box and its labels
+    fill a ``width`` × ``height`` picture. With ``azimuths`` the box stays centred and the distance
+    fits every one of those directions (a turntable keeps one zoom as it turns)."""
+    opts = view.opts
+    fov = math.radians(opts["fov"])
+    azimuth = opts["azimuth"]
+    opts["center"] = pg.Vector(0.0, 0.0, 0.0)
+    opts["distance"] = FRAME_START_DISTANCE  # the same start, the same framing (every frame of a turntable)
+    try:
+        for _ in range(12):
+            if azimuths is None:
+                bounds = _projected_bounds(view, width, height)
+            else:
+                found = []
+                for a in azimuths:
+                    opts["azimuth"] = a
+                    found.append(_projected_bounds(view, width, height))
+                opts["azimuth"] = azimuth
+                bounds = None if None in found else (min(b[0] for b in found), max(b[1] for b in found),
+                                                     min(b[2] for b in found), max(b[3] for b in found))
+            if bounds is None:  # part of the box is behind the camera: step back and try again
+                opts["distance"] *= 2.0
+                continue
+            x0, x1, y0, y1 = bounds
+            distance = opts["distance"]
+            # Pan: the middle of the content to the middle of the picture (in the plane through the
+            # centre); a turntable's centre only moves up or down, on the axis it turns about.
+            half_w = distance * math.tan(fov / 2)
+            half_h = half_w * height / width
+            rotation = view.viewMatrix()
+            right = np.array([rotation.row(0).x(), rotation.row(0).y(), rotation.row(0).z()])
+            up = np.array([rotation.row(1).x(), rotation.row(1).y(), rotation.row(1).z()])
+            if azimuths is None:
+                shift = right * (x0 + x1) / 2 * half_w + up * (y0 + y1) / 2 * half_h
+                zoom = max((x1 - x0) / (2 * fill), (y1 - y0) / (2 * fill))
+            else:
+                rise = (y0 + y1) / 2 * half_h / up[2] if up[2] > 0.2 else 0.0
+                shift = np.array([0.0, 0.0, rise])
+                zoom = max(max(-x0, x1) / fill, (y1 - y0) / (2 * fill) if rise else max(-y0, y1) / fill)
+            c = opts["center"]
+            opts["center"] = pg.Vector(c.x() + shift[0], c.y() + shift[1], c.z() + shift[2])
+            if not math.isfinite(zoom) or zoom <= 0:
+                break
+            opts["distance"] = distance * zoom
+            if abs(zoom - 1) < 1e-3 and abs(x0 + x1) + abs(y0 + y1) < 1e-3:
+                break
+    finally:
+        opts["azimuth"] = azimuth
+    view.update()
 
 
 # -- what to export ---------------------------------------------------------------------------
@@ -280,6 +414,7 @@ class ExportScene:
         self._plot2d: Plot2DView | None = None
         self._gl_sizes: dict[int, tuple[object, str, float]] = {}
         self.delta_a, self.delta_b = self.state.delta_a, self.state.delta_b
+        self.turntable = False  # frames of a turntable: one framing for every direction
 
     # -- construction --------------------------------------------------------------------------
 
@@ -422,6 +557,7 @@ class ExportScene:
 
     def restore(self) -> None:
         """Back to the state's own Δa, Δb and the starting camera."""
+        self.turntable = False
         if (self.delta_a, self.delta_b) != (self.state.delta_a, self.state.delta_b):
             self.set_deltas(self.state.delta_a, self.state.delta_b)
         if self._view3d is not None:
@@ -451,6 +587,28 @@ class ExportScene:
     def title(self) -> str:
         return f"derivgui: {_signature(self.compiled)} = {self.compiled.text}"
 
+    def caption_lines(self) -> list[str]:
+        """f, the point and step, and the slopes there (the caption of a still picture)."""
+        s = self.state
+        text = self.compiled.text if len(self.compiled.text) <= 60 else self.compiled.text[:59] + "…"
+        lines = [f"{_signature(self.compiled)} = {text}"]
+        if self.is_surface:
+            from derivgui.core.surface import judged_point_report
+
+            r = judged_point_report(self.compiled, s.a, s.b, self.delta_a, self.delta_b)
+            lines += [f"(a, b) = ({format_number(s.a, 6)}, {format_number(s.b, 6)})   "
+                      f"Δa = {format_number(self.delta_a, 3)}   Δb = {format_number(self.delta_b, 3)}",
+                      f"secant slopes {format_number(r.along_x.secant_slope, 8)} along x, "
+                      f"{format_number(r.along_y.secant_slope, 8)} along y",
+                      f"∂f/∂x = {format_number(r.along_x.tangent_slope, 8)}   "
+                      f"∂f/∂y = {format_number(r.along_y.tangent_slope, 8)}"]
+        else:
+            r = judged_secant_report(self.compiled, s.a, self.delta_a)
+            lines += [f"a = {format_number(s.a, 8)}   Δa = {format_number(self.delta_a, 3)}",
+                      f"secant slope {format_number(r.secant_slope, 8)}",
+                      f"f′(a) = {format_number(r.tangent_slope, 8)}"]
+        return lines
+
     def image(self, width: int, height: int, scale: float | None = None) -> QImage:
         """The current frame as exactly ``width`` × ``height`` pixels."""
         width, height = ex.check_size(width, height)
@@ -463,6 +621,7 @@ class ExportScene:
             bar_px, view_px = 0, width
         view = self.view3d((max(1, lw - (COLOR_BAR_WIDTH if bar_px else 0)), lh))
         self._scale_gl_items(view, ratio)
+        self._frame(view, view_px, height)
         picture = view.render_image(view_px, height)
         if picture.width() != view_px or picture.height() != height:  # never trust a size: the file must match
             picture = picture.scaled(view_px, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
@@ -477,6 +636,16 @@ class ExportScene:
         finally:
             painter.end()
         return image
+
+    def _frame(self, view, width: int, height: int) -> None:
+        """Fit the box and its labels to the picture, in the camera's direction (see ``frame_camera``).
+
+        A window's camera that shows the box larger than that (the user zoomed in) is kept as it is.
+        """
+        live = self._live_view3d.cameraParams() if self._live_view3d is not None else None
+        frame_camera(view, width, height, TURNTABLE_AZIMUTHS if self.turntable else None)
+        if live is not None and live["distance"] < view.opts["distance"] and not self.turntable:
+            view.setCameraParams(center=pg.Vector(live["center"]), distance=live["distance"])
 
     def _paint_color_bar(self, painter: QPainter, view, x: int, ratio: float, height: int) -> None:
         try:
@@ -494,6 +663,10 @@ class ExportScene:
         painter.restore()
         bar.deleteLater()
 
+    def captioned_image(self, width: int, height: int, scale: float | None = None) -> QImage:
+        """``image`` with ``caption_lines`` in its top corner (left for a surface: its color bar is on the right)."""
+        return self.frame_image(width, height, scale, self.caption_lines())
+
     def frame_image(self, width: int, height: int, scale: float | None, caption: list[str]) -> QImage:
         image = self.image(width, height, scale)
         _, _, ratio = self.layout(width, height, scale)
@@ -504,17 +677,19 @@ class ExportScene:
         if self.is_surface:
             raise ExportError(f"{what} draws the 2D view of f(x); export a surface f(x, y) as .png, .gif or .csv")
 
-    def svg(self, width: int, height: int, scale: float | None = None) -> bytes:
+    def svg(self, width: int, height: int, scale: float | None = None, caption: bool = False) -> bytes:
         self._require_2d("SVG")
         width, height = ex.check_size(width, height)
         lw, lh, _ = self.layout(width, height, scale)
-        return render_view_svg(self.plot2d((lw, lh)), width, height, self.title())
+        view = self.plot2d((lw, lh))
+        return render_view_svg(view, width, height, self.title(), self.caption_lines() if caption else None)
 
-    def pdf(self, width: int, height: int, scale: float | None = None) -> bytes:
+    def pdf(self, width: int, height: int, scale: float | None = None, caption: bool = False) -> bytes:
         self._require_2d("PDF")
         width, height = ex.check_size(width, height)
         lw, lh, _ = self.layout(width, height, scale)
-        return render_view_pdf(self.plot2d((lw, lh)), width, height, self.title())
+        view = self.plot2d((lw, lh))
+        return render_view_pdf(view, width, height, self.title(), self.caption_lines() if caption else None)
 
     def csv(self, samples: int | None = None) -> str:
         vg = self.compiled.value_and_grad
@@ -539,6 +714,7 @@ class ExportRequest:
     frames: int = ex.DEFAULT_FRAMES
     animation: str = "sweep"
     samples: int | None = None
+    caption: bool = False  # f, the point, the step and the slopes in a corner of a PNG, SVG or PDF
 
     def resolved_format(self) -> str:
         return self.format or ex.format_for_path(self.path)
@@ -564,11 +740,12 @@ def export_file(scene: ExportScene, request: ExportRequest, progress: Progress |
     if fmt == "csv":
         atomic_write_text(request.path, scene.csv(request.samples))
     elif fmt == "png":
-        save_png(scene.image(request.width, request.height, request.scale), request.path)
+        draw = scene.captioned_image if request.caption else scene.image
+        save_png(draw(request.width, request.height, request.scale), request.path)
     elif fmt == "svg":
-        atomic_write_bytes(request.path, scene.svg(request.width, request.height, request.scale))
+        atomic_write_bytes(request.path, scene.svg(request.width, request.height, request.scale, request.caption))
     elif fmt == "pdf":
-        atomic_write_bytes(request.path, scene.pdf(request.width, request.height, request.scale))
+        atomic_write_bytes(request.path, scene.pdf(request.width, request.height, request.scale, request.caption))
     return [request.path]
 
 
@@ -586,6 +763,7 @@ def _frames(scene: ExportScene, kind: str, count: int, width: int, height: int, 
         if not scene.is_surface:
             raise ExportError("a turntable turns the 3D view: it needs a surface f(x, y)")
         start = scene.azimuth()
+        scene.turntable = True
     else:
         raise ExportError(f"unknown animation '{kind}': use sweep or turntable")
     for i in range(count):

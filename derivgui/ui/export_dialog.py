@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import (
     QAction,
     QApplication,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -72,8 +73,16 @@ def _with_format(path: str, fmt: str) -> str:
     return os.path.join(folder, f"{stem or 'derivgui'}.{fmt}")
 
 
+STILL = ("png", "svg", "pdf")  # the formats that can have a caption (a sweep's frames have their own)
+
+
 class ExportDialog(QDialog):
-    """Format, file, size (pixels or a scale of the view), frames; Export runs it with progress."""
+    """Format, file, size (pixels or a scale of the view), frames; Export runs it with progress.
+
+    The file name's extension and the format agree: choosing a format renames the file, and typing
+    a name with another format's extension chooses that format. While the name, the size, the
+    frames or the samples cannot be exported, the Export button is off and the reason is shown.
+    """
 
     def __init__(self, controller: ExportActions, fmt: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent or controller.window)
@@ -154,6 +163,12 @@ class ExportDialog(QDialog):
         self.samples_spin.setValue(ex.GRID_SAMPLES if self.scene.is_surface else ex.CURVE_SAMPLES)
         self.samples_spin.setToolTip("points of the curve, or grid points per side for f(x, y)")
 
+        self.caption_check = QCheckBox("Caption: f, the point a, the step Δa and the slopes")
+        self.caption_check.setObjectName("captionCheck")
+        self.caption_check.setToolTip("written in a corner of the picture, as the frames of a sweep animation have")
+        self.caption_check.setChecked(controller.caption)
+        self.caption_check.toggled.connect(lambda checked: setattr(controller, "caption", checked))
+
         self.summary = QLabel()
         self.summary.setObjectName("summaryLabel")
         self.summary.setWordWrap(True)
@@ -175,9 +190,11 @@ class ExportDialog(QDialog):
         form.addRow(self.frames_label, self.frames_spin)
         self.samples_label = QLabel("Samples")
         form.addRow(self.samples_label, self.samples_spin)
+        form.addRow("", self.caption_check)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.button(QDialogButtonBox.Ok).setText("Export")
-        self.buttons.button(QDialogButtonBox.Ok).setObjectName("exportButton")
+        self.export_button = self.buttons.button(QDialogButtonBox.Ok)
+        self.export_button.setText("Export")
+        self.export_button.setObjectName("exportButton")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -192,9 +209,12 @@ class ExportDialog(QDialog):
         folder = controller.last_folder
         self.path_edit.setText(os.path.join(folder, default_file_name(self.scene.compiled, fmt)))
         self.format_combo.setCurrentIndex(FORMAT_ORDER.index(fmt))
+        self._syncing = False  # the format follows the file name: do not rename the file for it
         self.format_combo.currentIndexChanged.connect(self._on_format)
+        self.path_edit.textChanged.connect(self._on_path)
         for signal in (self.width_spin.valueChanged, self.height_spin.valueChanged, self.scale_spin.valueChanged,
-                       self.frames_spin.valueChanged, self.pixels_radio.toggled):
+                       self.frames_spin.valueChanged, self.samples_spin.valueChanged, self.pixels_radio.toggled,
+                       self.animation_combo.currentIndexChanged):
             signal.connect(self._update)
         self._on_format()
         self.finished.connect(lambda _result: self.scene.close())
@@ -221,14 +241,37 @@ class ExportDialog(QDialog):
             path=self.path_edit.text().strip(), format=self.fmt(), width=width, height=height,
             scale=self.scale_spin.value() if self.scale_radio.isChecked() else None,
             frames=self.frames_spin.value(), animation=self.animation_combo.currentData(),
-            samples=self.samples_spin.value())
+            samples=self.samples_spin.value(), caption=self.fmt() in STILL and self.caption_check.isChecked())
+
+    def _format_enabled(self, fmt: str) -> bool:
+        return self.format_combo.model().item(FORMAT_ORDER.index(fmt)).isEnabled()
+
+    def _on_path(self, *_args) -> None:
+        """A name with another format's extension chooses that format (an unknown one is a problem)."""
+        if self._syncing:
+            return
+        try:
+            fmt = ex.format_for_path(self.path_edit.text().strip())
+        except ExportError:
+            fmt = None
+        if fmt is not None and fmt != self.fmt() and self._format_enabled(fmt):
+            self._syncing = True
+            try:
+                self.set_format(fmt)
+            finally:
+                self._syncing = False
+        self._update()
 
     def _on_format(self, *_args) -> None:
         fmt = self.fmt()
         animated = fmt in ex.ANIMATED
         path = self.path_edit.text().strip()
-        if path:
-            self.path_edit.setText(_with_format(path, fmt))
+        if path and not self._syncing:
+            self._syncing = True
+            try:
+                self.path_edit.setText(_with_format(path, fmt))
+            finally:
+                self._syncing = False
         current = (self.width_spin.value(), self.height_spin.value())
         if animated and current == ex.DEFAULT_SIZE:
             self.width_spin.setValue(ex.DEFAULT_ANIMATION_SIZE[0])
@@ -244,6 +287,7 @@ class ExportDialog(QDialog):
             widget.setVisible(animated)
         for widget in (self.samples_label, self.samples_spin):
             widget.setVisible(fmt == "csv")
+        self.caption_check.setVisible(fmt in STILL)
         self._update()
 
     def _update(self, *_args) -> None:
@@ -268,10 +312,55 @@ class ExportDialog(QDialog):
             if fmt in ex.ANIMATED:
                 text += (f" {self.frames_spin.value()} frames"
                          + (": Δa shrinks to 1e-15." if self.animation_combo.currentData() == "sweep" else "."))
-        problem = self.size_problem()
-        if problem:
-            text += f" Too large: {problem}."
+        size_problem = self.size_problem()
+        if size_problem:
+            text += f" Too large: {size_problem}."
         self.summary.setText(text)
+        self.summary.setStyleSheet("color: #b00000;" if size_problem else "color: #555;")
+        # While something cannot be exported, Export is off and the reason is on show (the size's in
+        # the summary, the file name's below it).
+        path_problem = self.path_problem()
+        self.export_button.setEnabled(not (path_problem or size_problem))
+        self.export_button.setToolTip(path_problem or size_problem or "")
+        if path_problem:
+            self.show_error(path_problem)
+        else:
+            self.error_label.hide()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show every row when messages or fields appear (wrapped labels do not ask for it)."""
+        layout = self.layout()
+        if layout is None or not self.isVisible():
+            return
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else layout.sizeHint().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def path_problem(self) -> str | None:
+        """Why the file name does not fit the format (no name, an unknown or another extension); None if it does."""
+        path = self.path_edit.text().strip()
+        if not path:
+            return "choose a file to export to"
+        fmt = self.fmt()
+        try:
+            named = ex.format_for_path(path)
+        except ExportError as exc:
+            return str(exc)
+        if named == fmt:
+            return None
+        if named in ex.VECTOR and self.scene.is_surface:
+            return f"{named.upper()} draws the 2D view of f(x); export a surface f(x, y) as .png, .gif or .csv"
+        if fmt == "png-sequence":
+            return "numbered PNG frames need a frame number in the name, e.g. frame_%03d.png"
+        wanted = "." + fmt
+        return (f"the file name ends in .{os.path.splitext(path)[1].lstrip('.').lower()} but the format is "
+                f"{ex.FORMATS[fmt]}: name it {wanted} or choose another format")
+
+    def problem(self) -> str | None:
+        """The first reason why Export cannot run now (the file name, then the size); None if it can."""
+        return self.path_problem() or self.size_problem()
 
     def size_problem(self) -> str | None:
         """Why the size (pixels, frames, or CSV samples) cannot be exported, naming the limit; None if it can."""
@@ -298,13 +387,11 @@ class ExportDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.show()
+        self._fit_height()
 
     def accept(self) -> None:
         request = self.request()
-        if not request.path:
-            self.show_error("choose a file to export to")
-            return
-        problem = self.size_problem()
+        problem = self.problem()
         if problem:
             self.show_error(problem)
             return
@@ -314,6 +401,7 @@ class ExportDialog(QDialog):
             written = self.controller.run_export(self.scene, request, error=self.show_error)
         finally:
             self.buttons.setEnabled(True)
+            self.export_button.setEnabled(self.problem() is None)
         if written:
             self.written = written
             super().accept()
@@ -328,6 +416,7 @@ class ExportActions(QObject):
         self.window = window
         self.last_folder = os.getcwd() if os.access(os.getcwd(), os.W_OK) else os.path.expanduser("~")
         self.last_format = "png"
+        self.caption = False  # the dialog's caption box, as the user left it
         self.dialog: ExportDialog | None = None
         self.progress: QProgressDialog | None = None
         self.session_path: str | None = None

@@ -87,6 +87,27 @@ def keep_axis_widths(item: pg.PlotItem) -> None:
         item.getAxis(name).setStyle(autoReduceTextSpace=False)
 
 
+def plain_tick_labels(axis: pg.AxisItem) -> None:
+    """Tick labels that say their values themselves, in one notation.
+
+    No multiplier beside the axis's name: pyqtgraph's SI-prefix scaling wrote "f(x) (x1e+27)"
+    beside ticks like 3.5e+113 for exp(exp(x)). Large and tiny ticks are written 3.5e+113 and
+    2e-07, with as many significant digits as it takes to tell neighbouring ticks apart.
+    """
+    axis.enableAutoSIPrefix(False)
+    default = axis.tickStrings
+
+    def tick_strings(values, scale, spacing):
+        strings = default(values, scale, spacing)
+        for digits in range(7, 18):
+            if len(set(strings)) == len(set(values)):
+                break
+            strings = [f"{v * scale:.{digits}g}" for v in values]
+        return strings
+
+    axis.tickStrings = tick_strings
+
+
 class _Overlay(pg.GraphicsObject):
     """A few points in view coordinates, moved on every slider step.
 
@@ -356,6 +377,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTextPen("k")
             item.getAxis(axis).setPen(pg.mkPen("#444"))
+            plain_tick_labels(item.getAxis(axis))
         keep_axis_widths(item)
         self.legend = item.addLegend(offset=(10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         self._value_and_grad = None

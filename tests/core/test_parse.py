@@ -122,6 +122,62 @@ def test_precedence_trees():
 
 
 @pytest.mark.parametrize(
+    ("text", "explicit"),
+    [
+        ("√x", "sqrt(x)"),
+        ("√(x+1)", "sqrt(x+1)"),
+        ("2√x", "2*sqrt(x)"),
+        ("2 √ x", "2*sqrt(x)"),
+        ("√x + 1", "sqrt(x) + 1"),
+        ("√x^2", "sqrt(x^2)"),  # as -x^2 is -(x^2)
+        ("√x²", "sqrt(x^2)"),
+        ("√x*y", "sqrt(x)*y"),
+        ("√2x", "sqrt(2)*x"),
+        ("x√y", "x*sqrt(y)"),
+        ("√x√y", "sqrt(x)*sqrt(y)"),
+        ("√√x", "sqrt(sqrt(x))"),
+        ("√-x", "sqrt(-x)"),
+        ("-√x", "-sqrt(x)"),
+        ("√sin(x)", "sqrt(sin(x))"),
+        ("√(x² + y²)", "sqrt(x^2 + y^2)"),
+        ("2√π", "2*sqrt(pi)"),
+        ("x^√2", "x^sqrt(2)"),
+        ("1/(2·√x)", "1/(2*sqrt(x))"),  # as the autodiff formula writes it
+    ],
+)
+def test_radical_sign_is_sqrt(text, explicit):
+    same(text, explicit)
+
+
+def test_radical_tree_and_column():
+    expression = parse("2√(x+1)")
+    assert expression.tree == Binary("*", Num(2.0, 0), Call("sqrt", (Binary("+", Var("x", 3), Num(1.0, 5), 4),), 1), 1)
+    assert expression.normalized == parse("2*sqrt(x+1)").normalized
+    assert parse("√y").variables == ("x", "y")
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        ("√", 1, "ends too early"),
+        ("x + √", 5, "ends too early"),
+        ("√)", 1, "before ')'"),
+        ("(√", 2, "missing ')'"),
+        ("√*x", 1, "found '*'"),
+    ],
+)
+def test_radical_sign_errors(text, column, message):
+    error = error_of(text)
+    assert error.column == column
+    assert message in error.message
+
+
+def test_radicals_nest_within_the_depth_limit():
+    assert parse("√" * 50 + "x").normalized == "sqrt(" * 50 + "x" + ")" * 50
+    assert "nested too deeply" in error_of("√" * (MAX_DEPTH + 1) + "x").message
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         ("1.5e-3", 1.5e-3),

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -300,6 +301,129 @@ def test_dialog_format_changes_the_extension_and_fields(tmp_path, window, action
     dialog.reject()
 
 
+def test_dialog_file_name_and_format_agree(tmp_path, qtbot, window, actions):
+    dialog = actions.open_dialog("png")
+    edit = dialog.path_edit
+    edit.setText(str(tmp_path / "plot.png"))
+    assert dialog.export_button.isEnabled()
+    # Typing another format's extension chooses that format.
+    edit.selectAll()
+    qtbot.keyClicks(edit, str(tmp_path / "plot.svg"))
+    assert dialog.fmt() == "svg" and edit.text() == str(tmp_path / "plot.svg")
+    edit.setText(str(tmp_path / "frame_%03d.png"))
+    assert dialog.fmt() == "png-sequence" and dialog.frames_spin.isVisibleTo(dialog)
+    edit.setText(str(tmp_path / "table.csv"))
+    assert dialog.fmt() == "csv"
+    # Choosing a format renames the file.
+    dialog.set_format("pdf")
+    assert edit.text() == str(tmp_path / "table.pdf")
+    dialog.reject()
+
+
+@pytest.mark.parametrize("name", ["plot.jpg", "plot", "plot.png.bak"])
+def test_dialog_refuses_a_name_the_format_cannot_have(tmp_path, qtbot, window, actions, name):
+    """A .jpg name with PNG chosen used to get PNG bytes."""
+    dialog = actions.open_dialog("png")
+    dialog.path_edit.setText(str(tmp_path / name))
+    assert dialog.fmt() == "png"
+    assert not dialog.export_button.isEnabled()
+    assert dialog.error_label.isVisibleTo(dialog) and "unknown format" in dialog.error_label.text()
+    dialog.accept()
+    assert dialog.isVisible() and list(tmp_path.iterdir()) == []
+    dialog.path_edit.setText(str(tmp_path / "plot.png"))
+    assert dialog.export_button.isEnabled() and not dialog.error_label.isVisibleTo(dialog)
+    dialog.reject()
+
+
+def test_dialog_export_button_is_off_while_the_size_is_too_large(tmp_path, window, actions):
+    dialog = actions.open_dialog("gif")
+    dialog.path_edit.setText(str(tmp_path / "big.gif"))
+    assert dialog.export_button.isEnabled()
+    dialog.width_spin.setValue(2000)
+    dialog.height_spin.setValue(2000)
+    dialog.frames_spin.setValue(120)
+    assert not dialog.export_button.isEnabled()
+    assert "400 million pixels" in dialog.summary.text() and "400 million pixels" in dialog.export_button.toolTip()
+    dialog.frames_spin.setValue(10)
+    assert dialog.export_button.isEnabled()
+    dialog.set_format("csv")
+    dialog.samples_spin.setValue(100_000)
+    assert dialog.export_button.isEnabled()
+    dialog.path_edit.setText(str(tmp_path / "grid.png"))
+    dialog.width_spin.setValue(9000)
+    dialog.height_spin.setValue(9000)  # 81 million pixels
+    assert not dialog.export_button.isEnabled() and "64 million pixels" in dialog.summary.text()
+    dialog.reject()
+
+
+def test_dialog_caption_for_still_pictures(tmp_path, qtbot, window, actions):
+    set_point(window, 0.5, 0.25)
+    dialog = actions.open_dialog("png")
+    assert dialog.caption_check.isVisibleTo(dialog) and not dialog.caption_check.isChecked()
+    for fmt, shown in (("svg", True), ("pdf", True), ("csv", False), ("gif", False), ("png", True)):
+        dialog.set_format(fmt)
+        assert dialog.caption_check.isVisibleTo(dialog) == shown
+    dialog.caption_check.setChecked(True)
+    assert dialog.request().caption
+    path = tmp_path / "captioned.png"
+    dialog.path_edit.setText(str(path))
+    dialog.width_spin.setValue(900)
+    dialog.height_spin.setValue(560)
+    dialog.accept()
+    assert not dialog.isVisible()
+    plain = tmp_path / "plain.png"
+    actions.export(ExportRequest(str(plain), width=900, height=560))
+    with_caption, without = rgb(decode(path)), rgb(decode(plain))
+    changed = np.argwhere((with_caption != without).any(axis=2))
+    assert len(changed) > 500
+    assert changed[:, 0].max() < 560 / 3 and changed[:, 1].min() > 900 / 2  # the top-right corner only
+    assert actions.open_dialog("png").caption_check.isChecked()  # remembered for the next export
+    actions.dialog.reject()
+
+
+def test_caption_in_svg_and_pdf(tmp_path, window, actions):
+    set_point(window, 0.5, 0.25)
+    svg = tmp_path / "c.svg"
+    actions.export(ExportRequest(str(svg), width=900, height=560, caption=True))
+    root = ET.parse(svg).getroot()
+    group = next(g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id") == "derivgui-caption")
+    texts = [t.text for t in group.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[0] == "f(x) = 1/(1+exp(-x))"
+    assert texts[1] == "a = 0.5   Δa = 0.25"
+    assert texts[2].startswith("secant slope 0.2") and texts[3].startswith("f′(a) = 0.235")
+    plain, captioned = tmp_path / "p.pdf", tmp_path / "c.pdf"
+    actions.export(ExportRequest(str(plain), width=900, height=560))
+    actions.export(ExportRequest(str(captioned), width=900, height=560, caption=True))
+    assert captioned.read_bytes().startswith(b"%PDF-")
+    assert len(captioned.read_bytes()) > len(plain.read_bytes()) + 500  # the caption's text and font
+
+
+def test_caption_flag_of_the_command(tmp_path):
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "derivgui", "export", *args], env=env, capture_output=True,
+                              text=True, timeout=180)
+
+    for name, extra in (("plain.png", ()), ("caption.png", ("--caption",))):
+        result = run("tanh(x)", "-o", str(tmp_path / name), "--size", "900x560", *extra)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    with_caption, without = rgb(decode(tmp_path / "caption.png")), rgb(decode(tmp_path / "plain.png"))
+    changed = np.argwhere((with_caption != without).any(axis=2))
+    assert len(changed) > 500 and changed[:, 1].min() > 450
+    result = run("tanh(x)", "-o", str(tmp_path / "c.svg"), "--caption")
+    assert result.returncode == 0 and 'id="derivgui-caption"' in (tmp_path / "c.svg").read_text()
+    result = run("tanh(x)", "-o", str(tmp_path / "t.csv"), "--caption")
+    assert result.returncode == 1 and "--caption is for still pictures" in result.stderr
+    assert not (tmp_path / "t.csv").exists()
+    assert "--caption" in run("--help").stdout
+
+
 def test_dialog_animation_with_progress(tmp_path, qtbot, window, actions, monkeypatch):
     from PIL import Image
 
@@ -414,6 +538,98 @@ def test_surface_sweep_and_turntable_restore_the_view(tmp_path, qtbot, window):
     assert not np.array_equal(rgb(frames[0]), rgb(frames[1]))  # the camera turned
     assert view.opts["azimuth"] == azimuth
     assert window.state.delta_a == 1.0
+
+
+def ink_extent(image: QImage, right_margin: int = 0) -> tuple[float, float]:
+    """The share of the width and of the height that the drawing (not white) spans."""
+    pixels = rgb(image).astype(int)
+    pixels = pixels[:, :pixels.shape[1] - right_margin]
+    ink = np.abs(pixels - 255).sum(axis=2) > 60
+    ys, xs = np.nonzero(ink)
+    return (xs.max() - xs.min()) / ink.shape[1], (ys.max() - ys.min()) / ink.shape[0]
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("size", [(1600, 1000), (800, 1000), (1200, 500)])
+def test_surface_png_is_framed_to_fill_the_picture(qtbot, window, size):
+    """A 3D PNG used to show the box in the middle half of an empty picture."""
+    from derivgui.ui.export import COLOR_BAR_WIDTH
+
+    type_expression(qtbot, window, "x^2*y + y")
+    for scene in (ExportScene.from_window(window), ExportScene.offscreen(window.compiled, window.state)):
+        try:
+            image = scene.image(*size)
+            _, _, ratio = scene.layout(*size)
+        finally:
+            scene.close()
+        wide, high = ink_extent(image, right_margin=round(COLOR_BAR_WIDTH * ratio))
+        assert max(wide, high) > 0.85 and min(wide, high) > 0.4, (wide, high)
+        assert high < 0.995 and wide < 0.995  # with a margin: no label cut off at the edge
+
+
+@pytest.mark.gl
+def test_dialog_for_a_surface_refuses_a_vector_name(tmp_path, qtbot, window, actions):
+    type_expression(qtbot, window, "x^2*y + y")
+    dialog = actions.open_dialog("png")
+    dialog.path_edit.setText(str(tmp_path / "surface.svg"))
+    assert dialog.fmt() == "png" and not dialog.export_button.isEnabled()
+    assert "2D view" in dialog.error_label.text()
+    dialog.path_edit.setText(str(tmp_path / "surface.gif"))
+    assert dialog.fmt() == "gif" and dialog.export_button.isEnabled()
+    dialog.reject()
+
+
+@pytest.mark.gl
+def test_surface_keeps_a_camera_the_user_zoomed_in(qtbot, window):
+    type_expression(qtbot, window, "x^2*y + y")
+    window.plot3d.setCameraPosition(distance=6.0)
+    scene = ExportScene.from_window(window)
+    try:
+        scene.image(800, 500)
+        assert scene.view3d().opts["distance"] == 6.0
+    finally:
+        scene.close()
+
+
+@pytest.mark.gl
+def test_turntable_keeps_one_framing(tmp_path, qtbot, window):
+    type_expression(qtbot, window, "sin(sqrt(x^2+y^2))")
+    scene = ExportScene.from_window(window)
+    distances = []
+    original = scene._frame
+
+    def recording(view, width, height):
+        original(view, width, height)
+        distances.append(view.opts["distance"])
+
+    scene._frame = recording
+    try:
+        export_animation(scene, str(tmp_path / "turn_%02d.png"), kind="turntable", frames=4, width=400, height=250)
+    finally:
+        scene.close()
+    assert len(distances) == 4 and max(distances) - min(distances) < 1e-6 * max(distances)
+    for i in (1, 2, 3, 4):
+        wide, high = ink_extent(decode(tmp_path / f"turn_{i:02d}.png"), right_margin=40)
+        assert high < 0.995 and wide < 0.995
+
+
+# -- axes -------------------------------------------------------------------------------------
+
+
+def test_huge_values_have_one_notation_on_the_axes(qtbot, window):
+    """exp(exp(x)) showed "f(x) (x1e+27)" beside ticks like 3.5e+113."""
+    type_expression(qtbot, window, "exp(exp(x))")
+    for view in (window.plot2d, window.error_plot.plot):
+        for name in ("left", "bottom"):
+            axis = view.getPlotItem().getAxis(name)
+            assert not re.search(r"\(x[0-9]", axis.labelString()) and axis.autoSIPrefixScale == 1.0
+    left = window.plot2d.getPlotItem().getAxis("left")
+    strings = left.tickStrings([0.0, 1e140, 2e140, 3.5e140], 1.0, 5e139)
+    assert strings == ["0", "1e+140", "2e+140", "3.5e+140"]
+    # Neighbouring ticks never read the same (pyqtgraph's %g kept six digits).
+    strings = left.tickStrings([1e10 - 2, 1e10, 1e10 + 2], 1.0, 2.0)
+    assert [float(t) for t in strings] == [1e10 - 2, 1e10, 1e10 + 2]
+    assert left.tickStrings([-0.5, 0.0, 0.5], 1.0, 0.5) == ["-0.5", "0", "0.5"]  # ordinary ranges as before
 
 
 # -- sessions ---------------------------------------------------------------------------------

@@ -79,3 +79,9 @@ def test_error_plot_says_there_is_no_tangent_at_a_kink(qtbot, window):
     _at(qtbot, window, "abs(x)", 0.0)
     qtbot.waitUntil(lambda: "No tangent at a" in window.error_plot.note.text(), timeout=5000)
     assert len(window.error_plot.forward.getData()[0] or []) == 0
+
+
+def test_an_expression_undefined_everywhere_claims_no_derivative(qtbot, window):
+    type_expression(qtbot, window, "1/0")
+    qtbot.waitUntil(lambda: "undefined everywhere" in window.formula.text(), timeout=20000)
+    assert "= 0" not in window.formula.text()
