@@ -122,7 +122,7 @@ def export_parser() -> argparse.ArgumentParser:
         prog=f"{PROG} export", description=EXPORT_DESCRIPTION, epilog=EXPORT_EXAMPLES,
         usage=(f"{PROG} export [-h] [EXPR] -o FILE [--point A [B]] [--delta DA [DB]] [--range X0 X1 [Y0 Y1]]\n"
                "                       [--size WxH] [--scale S] [--frames N] [--animation {sweep,turntable}]\n"
-               "                       [--samples N] [--session FILE] [-q]"),
+               "                       [--samples N] [--caption] [--session FILE] [-q]"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("expression", nargs="?", metavar="EXPR",
                    help='the function, e.g. "tanh(x)" or "x^2*y + y" (quote it for the shell); '
@@ -150,6 +150,9 @@ def export_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=_count, metavar="N",
                    help="CSV samples: points of the curve (default 1001, at most 100000) or grid points per "
                         "side for f(x, y) (default 101, at most 1000)")
+    p.add_argument("--caption", action="store_true",
+                   help="write f, the point, the step and the slopes in a corner of a .png, .svg or .pdf "
+                        "(the frames of a sweep animation always have theirs)")
     p.add_argument("--session", metavar="FILE",
                    help="start from a saved session (File ▸ Save session…); the other options override it")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -356,11 +359,18 @@ def _export(args) -> int:
                                "as .png, .gif or .csv")
         if fmt == "csv" and args.samples is not None:
             ex.check_samples(args.samples, two)
+        if args.caption and fmt not in ("png", "svg", "pdf"):
+            raise CommandError("--caption is for still pictures (.png, .svg, .pdf); the frames of a sweep "
+                               "animation have their own")
         _checkpoint()
 
-        import derivgui
+        from derivgui.core.compile_process import CompileProcessDied, compile_with_budget
 
-        compiled = derivgui.compile_expr(text)
+        try:  # in a child process with a time budget, so that a signal can stop it at once
+            compiled = compile_with_budget(text, cancelled=lambda: _interrupted() is not None)
+        except CompileProcessDied:
+            _checkpoint()  # a signal stopped it: cancelled, as any other stage
+            raise
         _checkpoint()
         if fmt == "csv":  # numbers only: no Qt at all
             from derivgui.core.atomic import atomic_open
@@ -407,7 +417,8 @@ def _render(compiled, state, args, fmt: str, size: tuple[int, int], frames: int,
         from derivgui.ui.export import ExportRequest, ExportScene, export_file
 
         request = ExportRequest(path=args.output, format=fmt, width=size[0], height=size[1], scale=args.scale,
-                                frames=frames, animation=args.animation, samples=args.samples)
+                                frames=frames, animation=args.animation, samples=args.samples,
+                                caption=args.caption)
         printer = _progress_printer(frames) if fmt in ex.ANIMATED and not args.quiet else None
 
         def progress(done: int, total: int) -> bool:

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -324,9 +325,12 @@ def shared_compile_process() -> CompilerPool:
     return shared_pool()
 
 
-def compile_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S) -> CompiledExpression:
+def compile_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S,
+                        cancelled: Callable[[], bool] | None = None) -> CompiledExpression:
     """Like ``derivgui.compile_expr(text)``, but the compile runs in a child process that is killed
-    after ``budget_s`` seconds (``CompileTimeout``, an ExpressionError, is raised then).
+    after ``budget_s`` seconds (``CompileTimeout``, an ExpressionError, is raised then), or within
+    50 ms of ``cancelled()`` turning true (``CompileProcessDied`` is raised then: a signal handler
+    only sets a flag, and this is how SIGTERM stops a command line that is waiting for a compile).
 
     For one-off callers such as the command line: it starts its own child (about 0.4 s) unless the
     kernel cache already holds the expression, and stops it before returning.
@@ -336,11 +340,23 @@ def compile_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S) -> Compil
 
     expression = parse(text)
     process = CompileProcess()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if cancelled is not None and cancelled():
+                process.kill()
+                return
+
+    if cancelled is not None:
+        threading.Thread(target=watch, name="derivgui-compile-cancel", daemon=True).start()
 
     def build(e):
         try:
             return process.compile(e.text, budget_s)
-        except CompileProcessDied:  # it died under us: once more, on a new child
+        except CompileProcessDied:  # it died under us: once more, on a new child (unless cancelled)
+            if cancelled is not None and cancelled():
+                raise
             try:
                 return process.compile(e.text, budget_s)
             except CompileProcessDied as exc:
@@ -349,6 +365,7 @@ def compile_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S) -> Compil
     try:
         kernel = kernel_cache.get_or_build(expression, build)
     finally:
+        done.set()
         process.stop()
     return CompiledExpression(expression, kernel)
 
