@@ -39,6 +39,8 @@ system-packages:
 
 test: system-packages $(VENV)/.installed
 	$(VENV)/bin/ruff check derivgui tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 # Prints the engine and UI tables; exits non-zero when benchmarks/ui.py reports a missed target.
@@ -48,6 +50,8 @@ bench: system-packages $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check derivgui tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -15,13 +15,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from derivgui.core.errors import ExpressionError
+from derivgui.core.version import __version__
 
 if TYPE_CHECKING:
     from derivgui.core.compiled import CompiledExpression
     from derivgui.core.engine import compile_expr
 
 __all__ = ["CompiledExpression", "ExpressionError", "compile_expr", "__version__"]
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str):

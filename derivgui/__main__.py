@@ -2,6 +2,6 @@
 
 import sys
 
-from derivgui.app import main
+from derivgui.cli import main
 
 sys.exit(main())

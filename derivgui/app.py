@@ -1,4 +1,4 @@
-"""Entry point: ``main(argv)`` is the ``derivgui`` command (see ``derivgui.cli``); ``run_gui`` opens the window."""
+"""The window's start: ``run_gui`` opens it (the ``derivgui`` command, ``derivgui.cli.main``, calls it)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,6 @@ import tempfile
 
 PROG = "derivgui"
 MAX_SETTINGS_BYTES = 4_000_000  # the settings are a few kilobytes; a file this large is not ours
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``derivgui`` opens the window; ``derivgui export …`` writes files without one (``--help``)."""
-    from derivgui.cli import main as cli_main
-
-    return cli_main(argv)
 
 
 def _warn(message: str) -> None:
@@ -340,7 +333,3 @@ def release_windows() -> None:
         if not sip.isdeleted(widget):
             sip.delete(widget)
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -625,6 +625,7 @@ def _gui_misuse(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``derivgui`` command (its entry point): the window (``app.run_gui``), or ``export`` without one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "export":
         from derivgui.core.atomic import interrupted, reset_interrupt
@@ -645,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = gui_parser()
     args, qt_args = parser.parse_known_args(argv)
     if args.version:
-        from derivgui import __version__
+        from derivgui.core.version import __version__
 
         print(f"{PROG} {__version__}")
         return 0

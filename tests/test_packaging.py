@@ -30,7 +30,7 @@ def test_wheel_contains_resources(wheel):
     assert not any("screenshots" in name for name in names)
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "[gui_scripts]" in entry_points and "derivgui = derivgui.app:main" in entry_points
+    assert "[gui_scripts]" in entry_points and "derivgui = derivgui.cli:main" in entry_points
 
 
 def test_resources_load_from_a_non_editable_install(wheel, tmp_path):

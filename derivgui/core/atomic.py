@@ -33,7 +33,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import IO, Any
 
 __all__ = ["WriteInterrupted", "atomic_open", "atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text",
            "check_writable", "interrupt", "interrupted", "shorten"]
@@ -260,8 +260,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None) -> Iterator[BinaryIO]:
-    """``open`` for writing, atomically: the file appears at ``path`` only when the block succeeds."""
+def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
+    """``open`` for writing, atomically: the file appears at ``path`` only when the block succeeds.
+
+    A binary file, or a text file if ``mode`` is "w" or "wt"."""
     if not mode.startswith("w"):
         raise ValueError("atomic_open writes: mode must start with 'w'")
     with atomic_path(path) as tmp:
@@ -271,7 +273,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
             os.fsync(f.fileno())
 
 
-def atomic_write(path: str | os.PathLike, write_fn: Callable[[BinaryIO], object]) -> None:
+def atomic_write(path: str | os.PathLike, write_fn: Callable[[IO[bytes]], object]) -> None:
     """Call ``write_fn(binary_file)`` and put the result at ``path`` only if it returns normally."""
     with atomic_open(path, "wb") as f:
         write_fn(f)

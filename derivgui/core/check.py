@@ -395,8 +395,11 @@ def compare_derivatives(points: np.ndarray, autodiff, mine, *, skip: np.ndarray 
     mine_eval = mine if isinstance(mine, Evaluation) else Evaluation(np.asarray(mine, float))
     shape = np.shape(auto_eval.values)
 
-    def flat(array, dtype=float) -> np.ndarray | None:
-        return None if array is None else np.broadcast_to(np.asarray(array, dtype), shape).ravel()
+    def flat(array, dtype=float) -> np.ndarray:
+        return np.broadcast_to(np.asarray(array, dtype), shape).ravel()
+
+    def flat_or_none(array, dtype=float) -> np.ndarray | None:
+        return None if array is None else flat(array, dtype)
 
     a, m = flat(auto_eval.values), flat(mine_eval.values)
     n = a.size
@@ -404,8 +407,8 @@ def compare_derivatives(points: np.ndarray, autodiff, mine, *, skip: np.ndarray 
     pts = pts.ravel() if pts.ndim <= 1 or (pts.ndim == 2 and pts.shape[1] == 1) else pts.reshape(-1, pts.shape[-1])
     if len(pts) != n:
         raise ValueError(f"{len(pts)} points but {n} derivative values")
-    a_over = flat(auto_eval.overflow, bool)
-    m_over = flat(mine_eval.overflow, bool)
+    a_over = flat_or_none(auto_eval.overflow, bool)
+    m_over = flat_or_none(mine_eval.overflow, bool)
 
     ignored: dict[str, np.ndarray] = {}  # reason -> mask, in the order first met
 

@@ -16,10 +16,9 @@ PyTensor imports, then ~0.13 s for the first compile, which builds the rewrite d
 Protocol, over a child's stdin/stdout: length-prefixed pickles. Once warm, the child says
 ``("ready",)``. A request is ``("compile", text)`` or ``("formulas", text)``, with the text as the
 user typed it (the child parses it, under the same limits as ``compile_expr``); a reply is
-``("ok", result)`` or ``("error", message, column)``. Only this module's two ends speak it, and
-the child is our own ``sys.executable``.
-
-Run as ``python -m derivgui.core.compile_process`` (``CompileProcess`` does).
+``("ok", result)`` or ``("error", message, column)``. Only the two ends speak it, this module (the
+window's side) and ``compile_server`` (the child's, our own ``sys.executable`` running
+``python -m derivgui.core.compile_server``): the child imports the engine, this module never does.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
 from derivgui.core.errors import ExpressionError
 
@@ -67,13 +66,13 @@ def too_complex(budget_s: float) -> CompileTimeout:
     return CompileTimeout(f"too complex to differentiate here (stopped after {budget_s:g} s)")
 
 
-def _send(stream: BinaryIO, message: object) -> None:
+def send_message(stream: IO[bytes], message: object) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_HEADER.pack(len(data)) + data)
     stream.flush()
 
 
-def _receive(stream: BinaryIO) -> object | None:
+def receive_message(stream: IO[bytes]) -> object | None:
     """The next message, or None at end of stream."""
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
@@ -86,6 +85,12 @@ def _receive(stream: BinaryIO) -> object | None:
 
 
 # -- the window's side ------------------------------------------------------------------------
+
+
+def _pipes(child: subprocess.Popen) -> tuple[IO[bytes], IO[bytes]]:
+    """The child's stdin (requests) and stdout (replies): ``CompileProcess`` always pipes both."""
+    assert child.stdin is not None and child.stdout is not None
+    return child.stdin, child.stdout
 
 
 class CompileProcess:
@@ -141,20 +146,21 @@ class CompileProcess:
             starting = False
             try:
                 child = self._ensure_child()
+                requests, replies = _pipes(child)
                 if not self._ready:
                     starting = True
-                    if self._within(child, STARTUP_TIMEOUT_S, _receive, child.stdout) is None:
+                    if self._within(child, STARTUP_TIMEOUT_S, receive_message, replies) is None:
                         raise EOFError
                     self._ready, starting = True, False
                     self.startup_s = time.perf_counter() - self._started_at
-                _send(child.stdin, (kind, text))
-                reply = self._within(child, budget_s, _receive, child.stdout)
+                send_message(requests, (kind, text))
+                reply = self._within(child, budget_s, receive_message, replies)
             except (OSError, ValueError, EOFError, pickle.UnpicklingError):
                 reply = None
             if reply is None:
                 expired = self._expired is not None
                 self._reap()
-                if expired and not starting:
+                if expired and not starting and budget_s is not None:
                     raise too_complex(budget_s)
                 raise CompileProcessDied("the compiler process stopped before it answered")
         if reply[0] == "ok":
@@ -187,7 +193,7 @@ class CompileProcess:
             self._started_at = time.perf_counter()
             self._ready = False
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "derivgui.core.compile_process"],
+                [sys.executable, "-m", "derivgui.core.compile_server"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
             )
         return self._child
@@ -208,7 +214,7 @@ class CompileProcess:
             return
         if child.poll() is None:
             try:
-                child.stdin.close()
+                _pipes(child)[0].close()
                 child.wait(timeout=2)
             except (OSError, subprocess.TimeoutExpired):
                 child.kill()
@@ -221,7 +227,7 @@ class CompileProcess:
             if child.poll() is None:
                 child.kill()
             child.wait()
-            for stream in (child.stdin, child.stdout):
+            for stream in _pipes(child):
                 try:
                     stream.close()
                 except OSError:
@@ -367,49 +373,14 @@ def compile_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S,
     finally:
         done.set()
         process.stop()
-    return CompiledExpression(expression, kernel)
+    return CompiledExpression(expression, kernel, formula_source=lambda e: formulas_with_budget(e.text, budget_s))
 
 
-# -- the child's side -------------------------------------------------------------------------
-
-
-def serve(requests: BinaryIO, replies: BinaryIO) -> None:
-    """Say ready, then answer requests until the input ends."""
-    from derivgui.core.engine import compile_program
-    from derivgui.core.formula import derivative_formulas
-    from derivgui.core.parse import parse
-
-    compile_program(parse("x"))  # PyTensor builds its rewrite databases on first use: do it now
-    _send(replies, ("ready",))
-    while (request := _receive(requests)) is not None:
-        kind, text = request
-        try:
-            expression = parse(text)
-            result = compile_program(expression) if kind == "compile" else derivative_formulas(expression)
-            reply = ("ok", result)
-        except ExpressionError as exc:
-            reply = ("error", exc.message, exc.column)
-        except Exception as exc:  # noqa: BLE001 - any failure is an answer, never a dead child
-            reply = ("error", f"could not compile this expression: {exc}", None)
-        _send(replies, reply)
-
-
-def main() -> None:
-    # Background work: when the window's thread or the X server wants a core (a new expression's
-    # first paints come while this child builds the formulas), they get it first. In
-    # benchmarks/ui.py section 6 one of two runs before had a 54 ms gap after a new expression;
-    # three runs after had 18-23 ms at worst.
-    if hasattr(os, "nice"):
-        os.nice(10)
-    # Replies get a private copy of stdout; anything a library prints (warnings, PyTensor's log)
-    # goes to stderr instead, as it would in the window's process.
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+def formulas_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S) -> tuple[str, ...]:
+    """What ``compile_with_budget(text).derivative_formulas()`` asks: the formulas, printed in a child
+    process that is started for them and stopped (killed after ``budget_s`` seconds)."""
+    process = CompileProcess()
     try:
-        serve(sys.stdin.buffer, replies)
-    except (KeyboardInterrupt, BrokenPipeError):
-        pass
-
-
-if __name__ == "__main__":
-    main()
+        return process.formulas(text, budget_s)
+    finally:
+        process.stop()

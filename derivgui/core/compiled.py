@@ -112,11 +112,17 @@ class CompiledExpression:
     ``f(x)`` / ``f(x, y)`` give values, ``f.grad(...)`` one array per variable, and
     ``f.value_and_grad(...)`` both from a single evaluation. Domain errors give NaN or inf as
     NumPy would, silently; where ``f`` is not finite the derivative is NaN too.
+
+    ``formula_source`` is what ``derivative_formulas()`` asks when it is given nothing: whoever
+    compiled the expression knows how to print its derivative (``engine.compile_expr`` passes
+    ``engine.derivative_formulas``); this module imports neither PyTensor nor the printer.
     """
 
-    def __init__(self, expression: Expression, kernel: Kernel) -> None:
+    def __init__(self, expression: Expression, kernel: Kernel,
+                 formula_source: Callable[[Expression], tuple[str, ...]] | None = None) -> None:
         self.expression = expression
         self._kernel = kernel
+        self._formula_source = formula_source
 
     @property
     def text(self) -> str:
@@ -201,10 +207,11 @@ class CompiledExpression:
     def derivative_formulas(
             self, compute: Callable[[Expression], tuple[str, ...]] | None = None) -> tuple[str, ...]:
         """What autodiff built, as readable math: f′(x), or (∂f/∂x, ∂f/∂y). Computed once per kernel,
-        by ``compute`` (the window asks its compile process) or else here, with PyTensor."""
+        by ``compute`` (the window asks its compile process) or else by the ``formula_source``."""
         if self._kernel.formulas is None:
+            compute = compute or self._formula_source
             if compute is None:
-                from derivgui.core.formula import derivative_formulas as compute  # imports PyTensor
+                raise RuntimeError(f"{self!r} was made without a formula source: pass derivative_formulas one")
             self._kernel.formulas = compute(self.expression)
         return self._kernel.formulas
 

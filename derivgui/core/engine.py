@@ -44,11 +44,14 @@ from pytensor.tensor.shape import Shape, Shape_i  # noqa: E402
 from derivgui.core import domain  # noqa: E402
 from derivgui.core.compiled import CACHE_SIZE, CompiledExpression, Programs, kernel_cache  # noqa: E402
 from derivgui.core.errors import ExpressionError  # noqa: E402
+from derivgui.core.formula import to_math  # noqa: E402
 from derivgui.core.functions import CONSTANTS  # noqa: E402
 from derivgui.core.parse import Binary, Call, Const, Expression, Node, Num, Unary, Var, parse, to_text  # noqa: E402
 from derivgui.core.program import Program, Step, resolve  # noqa: E402
 
-__all__ = ["CACHE_SIZE", "CompiledExpression", "compile_expr", "compile_program", "kernel_cache"]
+__all__ = [
+    "CACHE_SIZE", "CompiledExpression", "compile_expr", "compile_program", "derivative_formulas", "kernel_cache",
+]
 
 # PyTensor's graph compilation is not thread-safe: every compile in the process goes through here.
 _compile_lock = threading.RLock()
@@ -156,7 +159,7 @@ def _scalar_of(variable, op_type) -> object | None:
 
 
 def _is_one(variable) -> bool:
-    return isinstance(variable, Constant) and np.all(np.asarray(variable.data) == 1.0)
+    return isinstance(variable, Constant) and bool(np.all(np.asarray(variable.data) == 1.0))
 
 
 def _one_minus(variable, op_type):
@@ -575,8 +578,16 @@ def compile_program(expression: Expression) -> Programs:
         raise ExpressionError(f"could not compile this expression: {exc}") from exc
 
 
+def derivative_formulas(expression: Expression) -> tuple[str, ...]:
+    """One readable formula per variable (f′(x), or ∂f/∂x and ∂f/∂y): the gradient outputs of the
+    rewritten graph, printed by ``formula.to_math``, so the formula shown is the one the curves come from."""
+    fgraph = rewritten_graph(expression)  # under the compile lock; printing reads the graph only
+    gradients = fgraph.outputs[1 : 1 + len(expression.variables)]
+    return tuple(to_math(g) for g in gradients)
+
+
 def compile_expr(text: str) -> CompiledExpression:
     """Parse, differentiate and compile ``text``; raise ``ExpressionError`` if it is not valid."""
     expression = parse(text)
     kernel = kernel_cache.get_or_build(expression, compile_program)
-    return CompiledExpression(expression, kernel)
+    return CompiledExpression(expression, kernel, formula_source=derivative_formulas)

@@ -1,8 +1,9 @@
 """What autodiff built, as readable math: the engine's rewritten gradient graph printed with Unicode.
 
-The printed graph is the one the engine evaluates (``engine.rewritten_graph``), so PyTensor's
-rewrites show: the sigmoid's derivative is ``σ(x)·(1 − σ(x))``. The printer writes it the way a
-teacher would:
+The printed graph is the one the engine evaluates (``engine.derivative_formulas`` prints the
+gradients of ``engine.rewritten_graph`` with ``to_math``; this module reads graphs and never imports
+the engine), so PyTensor's rewrites show: the sigmoid's derivative is ``σ(x)·(1 − σ(x))``. The
+printer writes it the way a teacher would:
 
 - nested binary sums and products are flattened, like terms added up (``u + u − u/2 − u/2`` → ``u``)
   and identical factors collected into powers (``x·x`` → ``x²``, ``√u·√u·√u`` → ``u^(3/2)``);
@@ -24,9 +25,6 @@ from fractions import Fraction
 
 import numpy as np
 from pytensor.graph.basic import Constant, Variable
-
-from derivgui.core.engine import rewritten_graph
-from derivgui.core.parse import Expression
 
 # Precedences: how tightly a printed piece binds.
 ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1
@@ -65,14 +63,6 @@ _PRODUCT_POWERS = {
 _PRODUCT_OPS = {*_PRODUCT_POWERS, "sqrt", *_SPELLED_OUT}
 _TRANSPARENT_OPS = {"Cast", "DimShuffle", "SpecifyShape"}
 _TRANSPARENT_SCALARS = {"cast", "identity"}
-
-
-def derivative_formulas(expression: Expression) -> tuple[str, ...]:
-    """One readable formula per variable (f′(x), or ∂f/∂x and ∂f/∂y): the gradient outputs of the
-    engine's own rewritten graph, so the formula shown is the one the curves come from."""
-    fgraph = rewritten_graph(expression)  # takes the engine's compile lock itself
-    gradients = fgraph.outputs[1 : 1 + len(expression.variables)]
-    return tuple(to_math(g) for g in gradients)
 
 
 def to_math(variable: Variable) -> str:
@@ -357,10 +347,11 @@ class _Printer:
             return None
         if name == "sub" and self._tied(*var.owner.inputs):
             return 0.0  # a − b where a = b is assumed
-        values = [self.value(a) for a in var.owner.inputs]
-        if name == "mul" and 0.0 in values:
+        maybe_values = [self.value(a) for a in var.owner.inputs]
+        if name == "mul" and 0.0 in maybe_values:
             return 0.0
-        if None in values:
+        values = [v for v in maybe_values if v is not None]
+        if len(values) < len(maybe_values):
             return None
         with np.errstate(all="ignore"):
             v = np.float64(values[0])
@@ -546,7 +537,9 @@ class _Printer:
         name = None if node is None else _scalar_name(node)
         args = node.inputs if node is not None else []
         if name in _COMPARISONS:
-            a, symbol, b = self._comparison(args[0], _COMPARISONS[name], args[1]).test
+            test = self._comparison(args[0], _COMPARISONS[name], args[1]).test
+            assert test is not None  # a comparison's condition always has one
+            a, symbol, b = test
             sign = self.assume.get((a, b), None if (b, a) not in self.assume else -self.assume[(b, a)])
             return None if sign is None else _HOLDS[symbol](sign)
         if name in ("and", "or"):
@@ -610,7 +603,7 @@ class _Printer:
 
     def _groups(self, var: Variable) -> list[_Product]:
         """A sum's terms with like terms added up, in order of appearance; no zeros."""
-        terms = []
+        terms: list[tuple[int, Variable]] = []
         self._terms(var, 1, terms)
         groups: dict[tuple, _Product] = {}
         for sign, term in terms:

@@ -37,12 +37,8 @@ class SecantReport:
     secant_slope: float  # (f(a + Δa) − f(a)) / h; nan when it cannot be formed
     problem: str | None  # why the secant slope is meaningless, in words; None when it is fine
     digits_lost: float  # digits_lost_in_difference(f(a), f(a + Δa))
-    step: float | None = None  # h = (a + Δa) − a, the step actually taken (None: computed from a and Δa)
+    step: float  # h = (a + Δa) − a, the step actually taken
     verdict: PointVerdict | None = None  # whether f′(a) exists (see ``with_verdict``); None: not judged
-
-    def __post_init__(self) -> None:
-        if self.step is None:
-            object.__setattr__(self, "step", (self.a + self.delta) - self.a)
 
     @property
     def difference(self) -> float:

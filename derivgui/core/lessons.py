@@ -57,6 +57,11 @@ def _pair(values) -> tuple[float, float]:
     return lo, hi
 
 
+def _x_and_y_ranges(values) -> tuple[tuple[float, float], tuple[float, float]]:
+    x_range, y_range = (_pair(v) for v in values)
+    return x_range, y_range
+
+
 @lru_cache(maxsize=1)
 def load_lessons() -> tuple[Lesson, ...]:
     data = json.loads(read_text("lessons", "lessons.json"))
@@ -70,7 +75,7 @@ def load_lessons() -> tuple[Lesson, ...]:
             delta=tuple(float(v) for v in item["delta"]),
             explanation_file=item["explanation"],
             x_range=_pair(item["x_range"]) if "x_range" in item else None,
-            surface_range=tuple(_pair(r) for r in item["surface_range"]) if "surface_range" in item else None,
+            surface_range=_x_and_y_ranges(item["surface_range"]) if "surface_range" in item else None,
             exercise=bool(item.get("exercise", False)),
             my_derivative=tuple(item.get("my_derivative", ())),
             answers=tuple(item.get("answers", ())),

@@ -40,13 +40,14 @@ import threading
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from derivgui.core.compiled import Programs
 from derivgui.core.parse import Expression
 from derivgui.core.program import Program, Runner, Step
+from derivgui.core.version import __version__
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -100,9 +101,7 @@ def default_directory() -> Path:
 @functools.cache
 def versions() -> dict[str, str]:
     """What an entry must have been made with to be used (computed once per process)."""
-    import derivgui
-
-    return {"derivgui": f"{derivgui.__version__}+{_source_fingerprint()}",
+    return {"derivgui": f"{__version__}+{_source_fingerprint()}",
             "pytensor": distribution_version("pytensor"), "numpy": np.__version__}
 
 
@@ -133,9 +132,9 @@ def distribution_version(name: str) -> str:
         for candidate in names:
             if not candidate.endswith(".dist-info"):
                 continue
-            project, _, version = candidate[: -len(".dist-info")].partition("-")
-            if version and re.sub(r"[-_.]+", "_", project).lower() == wanted:
-                return version
+            project, _, release = candidate[: -len(".dist-info")].partition("-")
+            if release and re.sub(r"[-_.]+", "_", project).lower() == wanted:
+                return release
     try:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # pragma: no cover - always there on Python 3.8+
@@ -185,7 +184,7 @@ def encode_program(program: Program) -> dict:
 
 def encode(expression: Expression, programs: Programs, formulas: tuple[str, ...] | None = None) -> str:
     """The JSON text of one entry (TypeError or ValueError if something in it cannot be stored)."""
-    fields = {}
+    fields: dict[str, object] = {}
     for f in dataclasses.fields(Programs):
         value = getattr(programs, f.name)
         if isinstance(value, Program):
@@ -371,7 +370,7 @@ def decode(text: str | bytes, expression: Expression) -> Entry:
     # Each program's inputs and outputs, where known: (inputs, outputs).
     shapes: dict[str, tuple[int | None, int | None]] = {
         "main": (n, 1 + n), "switch_arguments": (n, k), "branches": (n + k, 1 + n), "divisors": (1, None)}
-    fields: dict[str, object] = {"switch_kinds": tuple(kinds)}
+    fields: dict[str, Any] = {"switch_kinds": tuple(kinds)}  # Programs' arguments, each checked below
     for name in names - {"switch_kinds"}:
         value = raw[name]
         if value is None:

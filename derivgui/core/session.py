@@ -39,6 +39,7 @@ import stat
 
 from derivgui.core.atomic import atomic_write_text, shorten
 from derivgui.core.state import MAX_TEXT, AppState, is_clean_text
+from derivgui.core.version import __version__
 
 FORMAT = "derivgui-session"
 VERSION = 1
@@ -52,8 +53,6 @@ class SessionError(ValueError):
 
 
 def session_to_dict(state: AppState, history: list[str] | None = None) -> dict:
-    from derivgui import __version__
-
     return {
         "format": FORMAT,
         "version": VERSION,

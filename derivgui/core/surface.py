@@ -41,8 +41,8 @@ class SurfaceGrid:
         return robust_range(self.z, (1, 99), 100)
 
 
-def sample_surface(value_and_grad, x_range, y_range, nx: int, ny: int, rows_per_call: int | None = None,
-                   cancelled=None) -> SurfaceGrid | None:
+def sample_surface(value_and_grad, x_range: tuple[float, float], y_range: tuple[float, float], nx: int, ny: int,
+                   rows_per_call: int | None = None, cancelled=None) -> SurfaceGrid | None:
     """f and its gradient on an nx × ny grid.
 
     ``rows_per_call`` evaluates that many rows of x at a time: off the GUI thread, a compiled

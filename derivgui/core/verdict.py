@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def _number(value: float | None) -> str:
     return "0" if text == "−0" else text
 
 
-def _finite(value: float | None) -> bool:
+def _finite(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
 
 
@@ -227,12 +228,11 @@ def _branch_side(line: _Line, switching: list[bool], side: float) -> tuple[float
     value, grads = line.kernel.branch(line.args(np.zeros(1)), selectors)
     f_side, slope = float(value[0]), float(grads[line.axis][0])
     if not math.isfinite(f_side):
-        f_side = _f_limit(line, side, None)
-        if f_side is None:
+        f_limit = _f_limit(line, side, None)
+        if f_limit is None:
             return None, None
-    if not math.isfinite(slope):
-        slope = _limit(line, side, 1)
-    return f_side, slope
+        f_side = f_limit
+    return f_side, slope if math.isfinite(slope) else _limit(line, side, 1)
 
 
 # -- limits on a ladder of steps ------------------------------------------------------------------

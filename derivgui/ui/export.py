@@ -41,7 +41,7 @@ from derivgui.ui.plot2d import Plot2DView
 
 __all__ = [
     "ExportCancelled", "ExportError", "ExportRequest", "ExportScene", "export_animation", "export_delta_sweep",
-    "export_file", "install_export_actions",
+    "export_file",
 ]
 
 SURFACE_RESOLUTION = 200  # grid points per side of an exported surface (the window's idle resolution)
@@ -883,14 +883,6 @@ def default_file_name(compiled, fmt: str) -> str:
     if fmt == "png-sequence":
         return f"{slug}_%03d.png"
     return f"{slug}.{fmt}"
-
-
-# The dialog, the actions and the session menu live in their own module to keep this one about
-# files; ``install_export_actions`` is re-exported here because it is the window's single hook.
-def install_export_actions(main_window):
-    from derivgui.ui.export_dialog import install_export_actions as install
-
-    return install(main_window)
 
 
 def image_array(image: QImage) -> np.ndarray:

@@ -47,7 +47,7 @@ from derivgui.ui.check_panel import CheckPanel
 from derivgui.ui.controls import PointControl, RangeControl, StepControl
 from derivgui.ui.editor import ExpressionEditor, nowhere_finite
 from derivgui.ui.error_plot import ErrorPlot
-from derivgui.ui.export import install_export_actions
+from derivgui.ui.export_dialog import install_export_actions
 from derivgui.ui.lessons_panel import LessonsDock
 from derivgui.ui.one_line_label import OneLineLabel
 from derivgui.ui.plot2d import Plot2DView

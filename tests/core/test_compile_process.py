@@ -22,6 +22,7 @@ from derivgui.core.compile_process import (
     compile_with_budget,
 )
 from derivgui.core.compiled import Kernel, kernel_cache
+from derivgui.core.engine import derivative_formulas
 from derivgui.core.parse import parse
 
 # Accepted by compile_expr, takes PyTensor's rewrites about 30 s (100 identical arguments).
@@ -119,6 +120,8 @@ def test_compile_with_budget_for_the_command_line():
     compiled = compile_with_budget("sin(x)^2 + 3x")
     value, (slope,) = compiled.value_and_grad(np.array([0.0]))
     assert (value[0], slope[0]) == (0.0, 3.0)
+    # printed in a child too, as compile_expr's would be in this process
+    assert compiled.derivative_formulas() == derivative_formulas(parse("sin(x)^2 + 3x"))
     with pytest.raises(CompileTimeout, match=r"stopped after 0.5 s"):
         compile_with_budget(SLOW, budget_s=0.5)
 

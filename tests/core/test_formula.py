@@ -13,7 +13,8 @@ from pytensor import scalar as pytensor_scalar
 from pytensor.scalar.basic import ScalarOp
 
 import derivgui
-from derivgui.core.formula import derivative_formulas, to_math
+from derivgui.core.engine import derivative_formulas
+from derivgui.core.formula import to_math
 from derivgui.core.functions import FUNCTIONS
 from derivgui.core.parse import parse
 

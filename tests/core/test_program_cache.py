@@ -18,8 +18,7 @@ import pytest
 
 from derivgui.core import program_cache
 from derivgui.core.compiled import Kernel, Programs
-from derivgui.core.engine import compile_program
-from derivgui.core.formula import derivative_formulas
+from derivgui.core.engine import compile_program, derivative_formulas
 from derivgui.core.parse import parse
 from derivgui.core.program import Program, Runner, Step
 from derivgui.core.program_cache import ProgramCache, allowed_function, decode, decode_program, encode, encode_program

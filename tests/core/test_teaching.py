@@ -7,7 +7,7 @@ import pytest
 
 import derivgui
 from derivgui.core.check import compare_derivatives, evaluate_formula
-from derivgui.core.formula import derivative_formulas
+from derivgui.core.engine import derivative_formulas
 from derivgui.core.geometry import secant_report, shared_leading_digits
 from derivgui.core.lessons import lesson_by_id, load_lessons
 from derivgui.core.parse import parse

@@ -87,8 +87,7 @@ def _open_window(qtbot, settings):
 
 
 def test_a_warm_cache_plots_without_the_compile_process(qtbot, settings, disk_cache, monkeypatch):
-    from derivgui.core.engine import compile_program
-    from derivgui.core.formula import derivative_formulas
+    from derivgui.core.engine import compile_program, derivative_formulas
 
     expression = parse(AppState().expression)
     formulas = derivative_formulas(expression)
