@@ -7,7 +7,9 @@ Run with ``python benchmarks/engine.py`` (``make bench``). Prints a plain-text t
 2. warm: in this process, after a warm-up, the median time of ``compile_expr(text)`` plus the first
    ``grad`` with the kernel cache cleared each time, and the time of a cache hit;
 3. evaluation: the median time of ``f.value_and_grad`` divided by the median time of hand-written
-   NumPy computing the same f and its derivative(s), interleaved in the same run.
+   NumPy computing the same f and its derivative(s), interleaved in the same run;
+4. memory: in a fresh process, the peak of what ``f.value_and_grad`` allocates (tracemalloc, which
+   NumPy reports its arrays to) for power towers ``x^x^…^x`` at 10⁶ points, in input-array sizes.
 
 The machine this runs on may be small and noisy, so every number is a median. The environment
 (OPENBLAS_*, PYTENSOR_FLAGS, ...) is used as it is.
@@ -106,6 +108,14 @@ EVAL_PLAN = {10**3: (20, 31, 1.0), 10**5: (1, 21, 1.5), 10**6: (1, 9, 3.0)}
 TARGET_WARM_1 = 50.0  # ms
 TARGET_WARM_2 = 150.0  # ms
 TARGET_RATIO = 1.5  # f+grad time / NumPy time at 1e6
+MEMORY_DEPTHS = (4, 8, 16, 20)
+MEMORY_SIZE = 10**6
+# Peak allocation of value_and_grad for a depth-d tower, in input-array sizes (8 MB at 1e6): at most d + 4.
+# Not a constant: the reverse-mode gradient of t_k = x^t_(k-1) needs every level's t_k on the way back,
+# so about d - 1 arrays must be alive together (short of recomputing them); the 2 results (value and
+# derivative) and a temporary or two make up the rest. Measured d + 2.1 (4: 6.1, 8: 11.1, 16: 19.1,
+# 20: 23.1); before the runner freed dead intermediates and ordered its steps, 20.8, 58.3, 181, 267.
+TARGET_MEMORY_SLACK = 4.0
 
 # ---------------------------------------------------------------------------------------------
 # 1. Cold: a fresh process from before the imports to the first gradient.
@@ -231,6 +241,42 @@ def evaluation(compile_expr) -> dict[str, dict[int, tuple[float, float, int]]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# 4. Memory: what one value_and_grad call allocates at its peak, in a fresh process.
+
+_MEMORY_CHILD = r"""
+import json, sys, tracemalloc
+import numpy as np
+import derivgui
+size = int(sys.argv[1])
+x = np.linspace(1.1, 1.5, size)
+out = {}
+for depth in map(int, sys.argv[2:]):
+    f = derivgui.compile_expr("^".join(["x"] * depth))
+    f.value_and_grad(x[:10])  # first-call caches are not what is measured
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    value, grads = f.value_and_grad(x)
+    peak = tracemalloc.get_traced_memory()[1] - before
+    tracemalloc.stop()
+    out[depth] = {"steps": len(f._kernel.program.steps), "peak": peak, "input": x.nbytes,
+                  "output": value.nbytes + sum(g.nbytes for g in grads)}
+    del value, grads
+print(json.dumps(out))
+"""
+
+
+def memory() -> dict[int, dict[str, int]]:
+    """Per tower depth: the program's step count, the peak bytes of one value_and_grad, the input's bytes."""
+    args = [str(MEMORY_SIZE), *map(str, MEMORY_DEPTHS)]
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, *args], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"memory measurement failed:\n{out.stderr}")
+    return {int(k): v for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -244,6 +290,7 @@ def main() -> None:
 
     warm_ms, hit_ms = warm(derivgui.compile_expr, kernel_cache)
     evals = evaluation(derivgui.compile_expr)
+    peaks = memory()
     elapsed = time.perf_counter() - started
 
     def cold_line(kind: str, text: str, c: dict[str, float]) -> str:
@@ -305,6 +352,19 @@ def main() -> None:
         print(f"  {text:<{width}}{1e3 * ref:>9.2f} | {1e3 * eng:>10.2f}  ({taken})")
     print()
     print(
+        f"peak memory of one f.value_and_grad at 1e{int(np.log10(MEMORY_SIZE))} points, fresh process (tracemalloc): "
+        "power tower x^x^...^x, x in [1.1, 1.5]; in input-array sizes (the results, f and f', are 2)"
+    )
+    header = f"{'depth':>7}{'steps':>7}{'peak MB':>10}{'x input':>9}{'x output':>10}{'target':>9}"
+    print(header)
+    print("-" * len(header))
+    for depth, m in peaks.items():
+        print(
+            f"{depth:>7}{m['steps']:>7}{m['peak'] / 2**20:>10.0f}{m['peak'] / m['input']:>9.1f}"
+            f"{m['peak'] / m['output']:>10.1f}{f'<= {depth + TARGET_MEMORY_SLACK:g}':>9}"
+        )
+    print()
+    print(
         f"benchmark took {elapsed:.0f} s; 1-minute load average {load_before:.2f} at the start, "
         f"{os.getloadavg()[0]:.2f} at the end (above {os.cpu_count()} means other work competed for the CPUs)"
     )
@@ -312,11 +372,14 @@ def main() -> None:
     worst_1 = max(warm_ms[t] for t, n, _ in CASES if n == 1)
     worst_2 = max(warm_ms[t] for t, n, _ in CASES if n == 2)
     worst_ratio = max(evals[t][big][0] / evals[t][big][1] for t, _, _ in CASES)
+    over = max(m["peak"] / m["input"] - depth for depth, m in peaks.items())
     verdict = lambda ok: "PASS" if ok else "FAIL"
     print(
         f"targets: warm 1-var <= {TARGET_WARM_1:.0f} ms {verdict(worst_1 <= TARGET_WARM_1)} (worst {worst_1:.1f}), "
         f"2-var <= {TARGET_WARM_2:.0f} ms {verdict(worst_2 <= TARGET_WARM_2)} (worst {worst_2:.1f}), "
-        f"f+grad <= {TARGET_RATIO}x numpy at 1e6 {verdict(worst_ratio <= TARGET_RATIO)} (worst {worst_ratio:.2f}x)"
+        f"f+grad <= {TARGET_RATIO}x numpy at 1e6 {verdict(worst_ratio <= TARGET_RATIO)} (worst {worst_ratio:.2f}x), "
+        f"tower peak <= depth + {TARGET_MEMORY_SLACK:g} inputs {verdict(over <= TARGET_MEMORY_SLACK)} "
+        f"(worst depth + {over:.1f})"
     )
 
 
