@@ -244,8 +244,8 @@ def numpy_sigmoid(x: np.ndarray) -> np.ndarray:
         np.exp(s, out=s)
     s += 1.0
     np.reciprocal(s, out=s)
-    tiny = x < -708.0
-    if tiny.any():
+    if not s.all():  # 1/(1 + inf) = 0 where e⁻ˣ overflowed: one reduction to find out
+        tiny = x < -708.0
         s[tiny] = np.exp(x[tiny])
     return s
 
