@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import QBuffer, QIODevice, QMarginsF, QPoint, QRectF, QSizeF, Qt
+from PyQt5.QtCore import QBuffer, QIODevice, QMarginsF, QPoint, QPointF, QRectF, QSizeF, Qt
 from PyQt5.QtGui import QColor, QFont, QFontMetricsF, QImage, QPageSize, QPainter, QPdfWriter, QPen
 from PyQt5.QtWidgets import QApplication, QGraphicsItem
 
@@ -322,9 +322,11 @@ def _projected_bounds(view, width: int, height: int) -> tuple[float, float, floa
     scale = height / max(view.height(), 1)  # render_image paints the labels this much larger
     for label, (x, y) in zip(labels, ndc[len(corners):], strict=True):
         metrics = QFontMetricsF(label.font)
-        half_h = metrics.height() * scale / height  # (NDC units: 2 px / side)
-        x1 = max(x1, x + 2 * metrics.horizontalAdvance(label.text) * scale / width)  # drawn left-aligned
-        y0, y1 = min(y0, y - half_h), max(y1, y + half_h)
+        rect = label.text_rect(QPointF(0.0, 0.0), metrics)  # the text about its point, in view pixels
+        x0 = min(x0, x + 2 * rect.left() * scale / width)  # (NDC units: 2 px / side)
+        x1 = max(x1, x + 2 * rect.right() * scale / width)
+        y0 = min(y0, y - 2 * rect.bottom() * scale / height)
+        y1 = max(y1, y - 2 * rect.top() * scale / height)
     return x0, x1, y0, y1
 
 

@@ -991,6 +991,8 @@ class MainWindow(QMainWindow):
         report = judged_point_report(self.compiled, s.a, s.b, s.delta_a, s.delta_b)
         self._update_error_plot(slice_along_x(self.compiled.value_and_grad, s.b), s.a, s.delta_a)
         self.page3d.set_point(report, s.delta_a, s.delta_b)
+        if self.plot3d.outside_note:
+            self.statusBar().showMessage("(a, b) is outside the surface range", 4000)
         self.readouts_x.show_report(report.along_x)
         self.readouts_y.show_report(report.along_y)
         scale = self.plot3d.gradient_scale

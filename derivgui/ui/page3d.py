@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5 import sip
 from PyQt5.QtCore import QCoreApplication, QEvent, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QFont, QFontMetrics
 from PyQt5.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from derivgui.core.geometry import range_still_fits, robust_y_range
@@ -21,7 +22,14 @@ from derivgui.core.surface import (
     slice_along_y,
     surface_mesh,
 )
-from derivgui.ui.plot2d import Plot2DView, cache_as_pixmaps, keep_axis_widths, paint_viewport_opaquely
+from derivgui.ui.plot2d import (
+    Plot2DView,
+    add_auto_legend,
+    cache_as_pixmaps,
+    ink_of,
+    keep_axis_widths,
+    paint_viewport_opaquely,
+)
 from derivgui.ui.plot3d import HALF_XY, HALF_Z, Surface3DPanel
 from derivgui.ui.static_layer import LayeredPlotWidget
 
@@ -31,6 +39,9 @@ IDLE_DELAY_MS = 250
 SWITCH_INTERVAL_S = 0.001  # the longest the GUI thread waits for the GIL held by the refinement thread
 JOB_SPACING_MS = 12  # between jobs of a new range or function: their paints come in between
 _JOB_EVENT = QEvent.Type(QEvent.registerEventType())
+# The gradient plot's title, the longest that fits its width (the full one is its tooltip).
+GRADIENT_TITLES = ("∇f along the diagonal (a + t, b + t)", "∇f along (a + t, b + t)", "∇f(a + t, b + t)",
+                   "∇f(a+t, b+t)", "∇f")
 
 
 class SurfacePage(QWidget):
@@ -45,18 +56,26 @@ class SurfacePage(QWidget):
         self.view = self.surface.view
         # (A step of a changes the slice f(a, y), one of b the slice f(x, b): their curves are not static.
         # The secant and tangent are red and dashed green as everywhere, and the panel's hint says so.)
+        # (Small plots: the legends name the curves briefly, the labels are smaller; the values are
+        # named with both coordinates, as the readouts name them.)
         self.slice_x = Plot2DView(object_name="sliceXPlot", variable="x", point="a", function="f(x, b)",
-                                  derivative="∂f/∂x", cache_static=True, static_curves=False, lines_in_legend=False)
+                                  derivative="∂f/∂x", cache_static=True, static_curves=False, lines_in_legend=False,
+                                  derivative_legend="∂f/∂x", values=("f(a, b)", "f(a + Δa, b)"), label_size=9)
         self.slice_y = Plot2DView(object_name="sliceYPlot", variable="y", point="b", function="f(a, y)",
-                                  derivative="∂f/∂y", cache_static=True, static_curves=False, lines_in_legend=False)
+                                  derivative="∂f/∂y", cache_static=True, static_curves=False, lines_in_legend=False,
+                                  derivative_legend="∂f/∂y", values=("f(a, b)", "f(a, b + Δb)"), label_size=9)
         self.gradient_line = LayeredPlotWidget(background="w")
         self.gradient_line.setObjectName("gradientLinePlot")
         item = self.gradient_line.getPlotItem()
-        item.setTitle("∇f along the diagonal (a + t, b + t)", color="k", size="10pt")
+        item.setTitle(GRADIENT_TITLES[0], color="k", size="10pt")
+        # A title wider than the plot would widen the plot past its widget (the layout keeps the
+        # title's minimum width): it is fitted to the width instead (``_fit_gradient_title``).
+        item.titleLabel.item.setToolTip(GRADIENT_TITLES[0])
         item.setLabel("bottom", "t")
         item.showGrid(x=True, y=True, alpha=0.15)
         keep_axis_widths(item)
-        item.addLegend(offset=(8, 8), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
+        self.gradient_legend = add_auto_legend(item, margin=6, labelTextColor="k",
+                                               brush=pg.mkBrush(255, 255, 255, 220))
         # Plain curve items: a PlotDataItem's setData costs ~0.3 ms of generality, on every step.
         self.grad_x_curve = pg.PlotCurveItem(name="∂f/∂x", pen=pg.mkPen("#1f77b4", width=2), connect="finite")
         self.grad_y_curve = pg.PlotCurveItem(name="∂f/∂y", pen=pg.mkPen("#9467bd", width=2), connect="finite")
@@ -101,6 +120,7 @@ class SurfacePage(QWidget):
                                             changes=[view_box.sigTransformChanged, view_box.sigResized])
         cache_as_pixmaps(self.gradient_line, [item.legend])
         paint_viewport_opaquely(self.gradient_line)
+        self.gradient_line.installEventFilter(self)  # its resizes fit the title
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(IDLE_DELAY_MS)
@@ -164,6 +184,11 @@ class SurfacePage(QWidget):
                 QTimer.singleShot(JOB_SPACING_MS, self._post_job)
             return True
         return super().event(event)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.gradient_line and event.type() == QEvent.Resize:
+            self._fit_gradient_title()
+        return super().eventFilter(watched, event)
 
     def _post_job(self) -> None:
         # At the priority of Qt's repaint requests: a repaint already asked for comes first, and
@@ -266,6 +291,28 @@ class SurfacePage(QWidget):
         self.grad_x_curve.setData(t, gx)
         self.grad_y_curve.setData(t, gy)
         self._fit_gradient_range(half, gx, gy)
+        self._place_gradient_legend()
+
+    def _place_gradient_legend(self) -> None:
+        """The legend in the corner of the gradient plot where the curves are not."""
+        item = self.gradient_line.getPlotItem()
+        view_box = item.getViewBox()
+        self.gradient_legend.place(view_box.width(), view_box.height(), [], ink_of(item))
+
+    def _fit_gradient_title(self, *_args) -> None:
+        """The longest of ``GRADIENT_TITLES`` that fits the plot's width."""
+        item = self.gradient_line.getPlotItem()
+        label = item.titleLabel
+        font = QFont(label.item.font())
+        font.setPointSizeF(10)
+        # (the title spans the view box's column only, and its text item has margins of 4 px)
+        room = self.gradient_line.width() - item.getAxis("left").width() - 4
+        metrics = QFontMetrics(font)
+        title = next((t for t in GRADIENT_TITLES if metrics.horizontalAdvance(t) + 10 <= room), GRADIENT_TITLES[-1])
+        if title != label.text:
+            label.setText(title, color="k", size="10pt")
+            if self.gradient_line.static_layer is not None:
+                self.gradient_line.static_layer.invalidate()
 
     def _frame_next(self) -> None:
         """Frame the next plot for a new function, at the current point."""

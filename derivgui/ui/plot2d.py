@@ -30,6 +30,7 @@ COLORS = {
     "guide": "#55a868",
     "point": "#222222",
 }
+UNDEFINED_COLOR = "#a02020"  # the hollow marker and its words where f(a) is undefined
 
 _cached_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # view -> items drawn from caches
 
@@ -106,6 +107,160 @@ def plain_tick_labels(axis: pg.AxisItem) -> None:
         return strings
 
     axis.tickStrings = tick_strings
+
+
+CORNERS = ((0, 0), (1, 0), (0, 1), (1, 1))  # (left 0 / right 1, top 0 / bottom 1), in order of preference
+
+
+class InkMap:
+    """How much curve lies in any rectangle of a view (pixels): the curves' length per 4-pixel
+    cell as a summed-area table, so that a rectangle costs four look-ups (``cost``)."""
+
+    CELL = 4.0
+
+    def __init__(self, ink: np.ndarray, width: float, height: float) -> None:
+        self.nx, self.ny = int(width // self.CELL) + 1, int(height // self.CELL) + 1
+        grid = np.zeros(self.nx * self.ny)
+        if len(ink):
+            ix = np.clip((ink[:, 0] / self.CELL).astype(int), 0, self.nx - 1)
+            iy = np.clip((ink[:, 1] / self.CELL).astype(int), 0, self.ny - 1)
+            grid = np.bincount(iy * self.nx + ix, weights=ink[:, 2], minlength=self.nx * self.ny)
+        self.table = np.zeros((self.ny + 1, self.nx + 1))
+        self.table[1:, 1:] = grid.reshape(self.ny, self.nx).cumsum(0).cumsum(1)
+
+    def cost(self, rect: QRectF) -> float:
+        """The length of curve in ``rect`` (to the cell)."""
+        x0 = int(_clamp(rect.left() / self.CELL, 0, self.nx))
+        x1 = int(_clamp(math.ceil(rect.right() / self.CELL), 0, self.nx))
+        y0 = int(_clamp(rect.top() / self.CELL, 0, self.ny))
+        y1 = int(_clamp(math.ceil(rect.bottom() / self.CELL), 0, self.ny))
+        t = self.table
+        return float(t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0])
+
+
+def length_in(lines: list[tuple[float, float, float, float]], rect: QRectF) -> float:
+    """The length of the segments ``lines`` (x0, y0, x1, y1) inside ``rect`` (Liang–Barsky)."""
+    left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
+    total = 0.0
+    for x0, y0, x1, y1 in lines:
+        if (x0 < left and x1 < left) or (x0 > right and x1 > right) or (y0 < top and y1 < top) \
+                or (y0 > bottom and y1 > bottom):
+            continue
+        dx, dy = x1 - x0, y1 - y0
+        t0, t1 = 0.0, 1.0
+        for p, q in ((-dx, x0 - left), (dx, right - x0), (-dy, y0 - top), (dy, bottom - y0)):
+            if p == 0:
+                if q < 0:
+                    t1 = -1.0
+                    break
+            elif p < 0:
+                t0 = max(t0, q / p)
+            else:
+                t1 = min(t1, q / p)
+        if t1 > t0:
+            total += (t1 - t0) * math.hypot(dx, dy)
+    return total
+
+
+class AutoLegend(pg.LegendItem):
+    """A legend in the corner of its view where it covers nothing that matters (``place``).
+
+    It never covers a rectangle it is told to keep clear (the point, its labels) when a corner
+    can avoid it, and otherwise takes the corner with the least curve and line under it. It
+    stays where it is while that corner does about as well, so it does not jump about with each
+    slider step. Dragged by the user, it stays where they put it.
+    """
+
+    def __init__(self, margin: float = 8.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.margin = margin
+        self.corner: tuple[int, int] | None = None
+        self.user_placed = False
+
+    def put(self, corner: tuple[int, int]) -> None:
+        """Anchor to ``corner`` of the parent (the view box)."""
+        if corner == self.corner:
+            return
+        self.corner = corner
+        m = self.margin
+        self.anchor(itemPos=corner, parentPos=corner, offset=(-m if corner[0] else m, -m if corner[1] else m))
+
+    def corner_rect(self, corner: tuple[int, int], width: float, height: float) -> QRectF:
+        """The legend's rectangle in ``corner`` of a ``width`` × ``height`` view, in the view's pixels."""
+        w, h, m = self.width(), self.height(), self.margin
+        return QRectF(width - m - w if corner[0] else m, height - m - h if corner[1] else m, w, h)
+
+    def place(self, width: float, height: float, keep_clear: list[QRectF], ink: InkMap | None,
+              lines: list[tuple[float, float, float, float]] = ()) -> None:
+        """Go to the best corner of a ``width`` × ``height`` view: one that covers none of
+        ``keep_clear`` (pixel rectangles), then the one with the least curve (``ink``) and
+        ``lines`` (pixel segments x0, y0, x1, y1) under it."""
+        if self.user_placed or width <= 0 or height <= 0 or not self.items:
+            return
+
+        def cost(corner) -> tuple[float, float]:
+            rect = self.corner_rect(corner, width, height)
+            hard = sum(_area(rect & other) for other in keep_clear)
+            rect.adjust(-4, -4, 4, 4)
+            soft = (ink.cost(rect) if ink is not None else 0.0) + length_in(lines, rect)
+            return hard, 5.0 * hard + soft  # (a covered point, 144 px², weighs as 720 px of curve)
+
+        costs = {corner: cost(corner) for corner in CORNERS}
+        best = min(CORNERS, key=lambda corner: costs[corner][1])
+        current = costs.get(self.corner)
+        if current is not None and current[0] <= costs[best][0] and current[1] <= 1.25 * costs[best][1] + 40:
+            return  # where it is does about as well
+        self.put(best)
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph's name)
+        super().mouseDragEvent(ev)
+        if ev.button() == Qt.LeftButton:
+            self.user_placed = True
+
+
+def add_auto_legend(item: pg.PlotItem, **kwargs) -> AutoLegend:
+    """What ``PlotItem.addLegend`` does, with an ``AutoLegend`` starting at the top left."""
+    legend = AutoLegend(**kwargs)
+    legend.setParentItem(item.getViewBox())
+    item.legend = legend
+    legend.put((0, 0))
+    return legend
+
+
+def ink_of(item: pg.PlotItem) -> InkMap | None:
+    """Where the visible curves of ``item`` lie in its view box's pixels (for ``AutoLegend.place``)."""
+    view_box = item.getViewBox()
+    width, height = view_box.width(), view_box.height()
+    (x0, x1), (y0, y1) = view_box.viewRange()
+    if width <= 0 or height <= 0 or x1 <= x0 or y1 <= y0:
+        return None
+    parts = []
+    for curve in item.items:
+        if not isinstance(curve, (pg.PlotDataItem, pg.PlotCurveItem)) or not curve.isVisible():
+            continue
+        x, y = curve.getData()
+        if x is None or len(x) < 2:
+            continue
+        step = max(1, len(x) // 1000)
+        px = (np.asarray(x[::step], float) - x0) * (width / (x1 - x0))
+        py = (y1 - np.asarray(y[::step], float)) * (height / (y1 - y0))
+        with np.errstate(invalid="ignore", over="ignore"):
+            # each segment as its midpoint with its length (a steep one as several points along it)
+            length = np.minimum(np.hypot(np.diff(px), np.diff(py)), 2 * height)
+            pieces = np.where(np.isfinite(length), np.ceil(length / InkMap.CELL), 0).astype(int)
+            pieces = np.maximum(pieces, 1)
+            start = np.repeat(np.arange(len(length)), pieces)
+            fraction = (np.arange(len(start)) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 0.5) / pieces[start]
+            mx = px[start] + fraction * (px[start + 1] - px[start])
+            my = py[start] + fraction * (py[start + 1] - py[start])
+            weight = length[start] / pieces[start]
+            keep = np.isfinite(weight) & (mx >= 0) & (mx <= width) & (my >= 0) & (my <= height)
+        parts.append(np.column_stack([mx[keep], my[keep], weight[keep]]))
+    return InkMap(np.concatenate(parts) if parts else np.zeros((0, 3)), width, height)
+
+
+def _clamp(value: float, lo: float, hi: float) -> float:
+    return max(lo, min(value, hi)) if hi >= lo else lo
 
 
 class _Overlay(pg.GraphicsObject):
@@ -349,6 +504,39 @@ def tangent_lines(report: SecantReport, x0: float, x1: float,
     return [left[0], a, right[0]], [left[1], fa, right[1]]
 
 
+def _beside(at: QPointF, size: QRectF, side: float, below: bool, view: QRectF, taken: list[QRectF],
+            ink: InkMap | None, lines: list[tuple[float, float, float, float]] = ()) -> QRectF:
+    """A label's rectangle of ``size`` beside the point ``at`` (pixels): on the ``side`` (−1 left,
+    1 right), below or above it, or at the other three corners of the point, or a step further
+    out from any of them (a crowded corner); each pushed inside ``view``. The nearest that
+    needs no push and lies clear of ``taken``, of the curves (``ink``) and of ``lines`` (pixel
+    segments x0, y0, x1, y1) wins; else the one that covers least."""
+    gap = 6.0
+    w, h = size.width(), size.height()
+    best, best_score = None, math.inf
+    corners = ((side, below), (side, not below), (-side, below), (-side, not below))
+    for step in (0, 1, 2):
+        for order, (s, b) in enumerate(corners):
+            preference = 8.0 * order + 40.0 * step  # (growing: a candidate that costs nothing more wins)
+            if preference >= best_score:
+                return best
+            out = gap + step * 0.8 * h
+            left = at.x() + gap + step * 6 if s > 0 else at.x() - gap - step * 6 - w
+            top = at.y() + out if b else at.y() - out - h
+            rect = QRectF(_clamp(left, 0, view.width() - w), _clamp(top, 0, view.height() - h), w, h)
+            pushed = abs(rect.left() - left) + abs(rect.top() - top)
+            covered = sum(_area(rect & other) for other in taken)
+            curves = (ink.cost(rect) if ink is not None else 0.0) + length_in(lines, rect)
+            score = 10.0 * covered + 3.0 * curves + 2.0 * pushed + preference
+            if score < best_score:
+                best, best_score = rect, score
+    return best
+
+
+def _area(rect: QRectF) -> float:
+    return 0.0 if rect.isEmpty() else rect.width() * rect.height()
+
+
 class Plot2DView(StaticLayerView, pg.PlotWidget):
     """A PlotWidget that resamples f for whatever x range is visible.
 
@@ -358,7 +546,13 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
     does not move from pixmaps; ``static_curves`` says whether f and f′ are among that (not in
     the 3D page's slices, where a step of the other coordinate changes them). Without
     ``lines_in_legend`` the legend names the curves only (a small slice plot's full legend
-    covered a third of it).
+    covered a third of it); ``derivative_legend`` is f′'s name there (f′ "(autodiff)" by default).
+
+    The guides' labels (``values``: what f(a) and f(a + Δa) are called, "f(a, b)" in a slice)
+    sit beside their points, inside the view, clear of one another; the legend takes the
+    corner where it covers neither them nor much of the curves (``AutoLegend``). Where f(a) is
+    undefined (and has no limit: a hole's open circle shows that) there is no point: a hollow
+    marker on the x axis says "f(a) undefined".
     """
 
     point_dragged = pyqtSignal(float)
@@ -366,7 +560,8 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
 
     def __init__(self, parent=None, object_name: str = "plot2d", variable: str = "x", point: str = "a",
                  function: str = "f(x)", derivative: str = "f′(x)", cache_static: bool = False,
-                 static_curves: bool = True, lines_in_legend: bool = True) -> None:
+                 static_curves: bool = True, lines_in_legend: bool = True, derivative_legend: str | None = None,
+                 values: tuple[str, str] | None = None, label_size: int = 11) -> None:
         super().__init__(parent, background="w")
         self.setObjectName(object_name)
         self.setMinimumSize(400, 300)
@@ -379,7 +574,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             item.getAxis(axis).setPen(pg.mkPen("#444"))
             plain_tick_labels(item.getAxis(axis))
         keep_axis_widths(item)
-        self.legend = item.addLegend(offset=(10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
+        self.legend = add_auto_legend(item, labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         self._value_and_grad = None
         self._branch_changes = None
         self._find_holes = None
@@ -393,8 +588,8 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             self.addItem(line, ignoreBounds=True)
 
         self.f_curve = self.plot(name=function, pen=pg.mkPen(COLORS["f"], width=2.5), connect="finite")
-        self.df_curve = self.plot(name=f"{derivative} (autodiff)", pen=pg.mkPen(COLORS["derivative"], width=2),
-                                  connect="finite")
+        self.df_curve = self.plot(name=derivative_legend or f"{derivative} (autodiff)",
+                                  pen=pg.mkPen(COLORS["derivative"], width=2), connect="finite")
         self.secant = Segments(pg.mkPen(COLORS["secant"], width=2), name="secant")
         self.tangent = Segments(pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine), name="tangent")
         for line in (self.secant, self.tangent):
@@ -416,6 +611,10 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self.hole = Dots(size=20, pen=pg.mkPen(COLORS["f"], width=2.5), brush=pg.mkBrush("w"))
         self.hole.setZValue(10)
         self.addItem(self.hole, ignoreBounds=True)
+        # Where f(a) is undefined (no limit either): a hollow circle on the x axis, never a point.
+        self.undefined_marker = Dots(size=13, pen=pg.mkPen(UNDEFINED_COLOR, width=2), brush=pg.mkBrush(0, 0, 0, 0))
+        self.undefined_marker.setZValue(10)
+        self.addItem(self.undefined_marker, ignoreBounds=True)
         self.handle = pg.TargetItem(size=14, movable=True, pen=pg.mkPen(COLORS["secant"], width=2),
                                     brush=pg.mkBrush(0, 0, 0, 0))
         self.handle.setToolTip(f"drag to move {point} along the curve")
@@ -428,18 +627,24 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self.addItem(self.handle, ignoreBounds=True)
         self.handle.sigPositionChanged.connect(self._on_handle_moved)
         font = QFont()
-        font.setPointSize(11)
+        font.setPointSize(label_size)
         self.labels = {}
         fname = function.split("(")[0]
-        for key, text, anchor in (("a", point, (0.5, 0)), ("a+da", f"{point} + Δ{point}", (0.5, 0)),
-                                  ("fa", f"{fname}({point})", (1, 0.5)),
-                                  ("fa+da", f"{fname}({point} + Δ{point})", (1, 0.5))):
-            label = pg.TextItem(text, color=COLORS["guide"], anchor=anchor)
+        values = values or (f"{fname}({point})", f"{fname}({point} + Δ{point})")
+        for key, text, color in (("a", point, COLORS["guide"]), ("a+da", f"{point} + Δ{point}", COLORS["guide"]),
+                                 ("fa", values[0], COLORS["guide"]), ("fa+da", values[1], COLORS["guide"]),
+                                 ("undefined", f"{values[0]} undefined", UNDEFINED_COLOR)):
+            # Placed by their top-left corners (``_place_overlays``), on a light background over the curves.
+            label = pg.TextItem(text, color=color, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 160))
             label.setFont(font)
             # Outside the view's bounds (ignoreBounds), so pyqtgraph needs no notice of each move.
             label.setFlag(QGraphicsItem.ItemSendsGeometryChanges, False)
+            label.setVisible(False)  # shown once there is a point to label
             self.labels[key] = label
             self.addItem(label, ignoreBounds=True)
+        self._guides_shown = True
+        self._undefined = False  # f(a) undefined without a limit: the hollow marker on the axis
+        self._ink: InkMap | None = None  # where the curves lie, for placing labels and legend; None when stale
 
         self.curve = SampledCurve(np.zeros(0), np.zeros(0), np.zeros(0))
         self._resample_timer = QTimer(self)
@@ -447,6 +652,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self._resample_timer.setInterval(0)
         self._resample_timer.timeout.connect(self.resample)
         item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
+        item.getViewBox().sigResized.connect(self._on_view_resized)
         self._moving_handle = False
         if cache_static:
             self._cache_static_items(static_curves)
@@ -531,33 +737,144 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self._holes = self._find_holes(x0, x1) if self._find_holes is not None else []
         self.f_curve.setData(self.curve.x, self.curve.f)
         self.df_curve.setData(self.curve.x, self.curve.df)
+        self._ink = None
         if self._report is not None:
             self._draw_lines(self._report)
+            self._place_overlays()
 
     def set_report(self, report: SecantReport) -> None:
         """Move the point overlays to a new (a, Δa)."""
         self._report = report
         a, ad = report.a, report.a + report.delta
         fa, fad = report.f_a, report.f_a_delta
-        self.points.setData([a, ad], [fa, fad])
-        self._moving_handle = True
-        limit = report.verdict.f_left if report.verdict is not None and report.verdict.kind == "hole" else None
-        self.handle.setPos(a, fa if np.isfinite(fa) else limit if limit is not None else 0.0)
-        self._moving_handle = False
+        self.points.setData([a, ad], [fa, fad])  # (an undefined value draws no point)
+        verdict = report.verdict
+        limit = verdict.f_left if verdict is not None and verdict.kind == "hole" else None
+        self._undefined = not np.isfinite(fa) and limit is None
+        if not self._undefined:
+            self._move_handle(a, fa if np.isfinite(fa) else limit)
+        self._show_handle_as_point(not self._undefined)
         # The notebook's dashed guides: down to the x axis and across to the y axis.
         self.guides.setData([a, a, ad, ad, 0.0, a, 0.0, ad], [0.0, fa, 0.0, fad, fa, fa, fad, fad])
-        # Labels would pile up when Δa is small on screen; show the a + Δa ones only when they are apart.
-        view_box = self.getPlotItem().getViewBox()
-        x0, x1 = self.visible_x_range()
-        y0, y1 = self.visible_y_range()
-        apart_x = abs(report.delta) / (x1 - x0) * view_box.width() > 70
-        apart_y = abs(fad - fa) / (y1 - y0) * view_box.height() > 18
-        self.labels["a+da"].setVisible(bool(self.guides.isVisible() and apart_x))
-        self.labels["fa+da"].setVisible(bool(self.guides.isVisible() and apart_y))
-        for key, x, y in (("a", a, 0.0), ("a+da", ad, 0.0), ("fa", 0.0, fa), ("fa+da", 0.0, fad)):
-            if self.labels[key].isVisible():  # a hidden one is placed when shown: set_visibility calls this
-                self.labels[key].setPos(x, y)
         self._draw_lines(report)
+        self._place_overlays()
+
+    def _move_handle(self, x: float, y: float) -> None:
+        self._moving_handle = True
+        self.handle.setPos(x, y)
+        self._moving_handle = False
+
+    def _show_handle_as_point(self, on: bool) -> None:
+        """The handle is the red target on the point; where f(a) is undefined it is an unmarked
+        drag area over the hollow marker (a drag goes on through the undefined stretch)."""
+        pen = pg.mkPen(COLORS["secant"], width=2) if on else pg.mkPen(0, 0, 0, 0)
+        if self.handle.pen.color() != pen.color():
+            self.handle.setPen(pen)
+            self.handle.setSymbol("crosshair" if on else "o")
+
+    def _place_overlays(self) -> None:
+        """Place the labels, the undefined marker and the legend for the view as it is now.
+
+        In the view box's pixels: each label goes beside its point (the x axis's below the axis,
+        or at the view's edge when the axis is off it), on the side away from the other point
+        and from where the secant runs, inside the view and clear of the points and of the
+        labels placed before it; a label whose point is off the view is hidden. Then the legend
+        takes a corner clear of all of them.
+        """
+        report = self._report
+        view_box = self.getPlotItem().getViewBox()
+        width, height = view_box.width(), view_box.height()
+        (x0, x1), (y0, y1) = view_box.viewRange()
+        if report is None or width <= 0 or height <= 0 or x1 <= x0 or y1 <= y0:
+            return
+        sx, sy = width / (x1 - x0), height / (y1 - y0)
+        view = QRectF(0, 0, width, height)
+
+        def to_px(x: float, y: float) -> QPointF:
+            return QPointF((x - x0) * sx, (y1 - y) * sy)
+
+        def place(label: pg.TextItem, rect: QRectF) -> None:
+            label.setPos(x0 + rect.left() / sx, y1 - rect.top() / sy)
+            label.setVisible(True)
+
+        if self._ink is None:
+            self._ink = ink_of(self.getPlotItem())
+        a, ad, fa, fad = report.a, report.a + report.delta, report.f_a, report.f_a_delta
+        keep_clear: list[QRectF] = []
+        own: dict[str, QRectF] = {}  # the marker each label is beside (it may touch its own)
+        handle = self.handle.scale / 2 + 3  # the drag handle's reach about a (its cross's arms)
+        for key, x, y, reach in (("fa", a, fa, handle), ("fa+da", ad, fad, 6.0),
+                                 *(("hole", x, y, 10.0) for x, y in self._holes_shown())):
+            if math.isfinite(x) and math.isfinite(y) and view.contains(to_px(x, y)):
+                at = to_px(x, y)
+                own[key] = QRectF(at.x() - reach, at.y() - reach, 2 * reach, 2 * reach)
+                keep_clear.append(own[key])
+        axis_y = _clamp((y1 - 0.0) * sy, 9.0, height - 9.0)  # the x axis, or the view's edge nearest to it
+        a_px = (a - x0) * sx
+        marker = None  # the undefined marker's rectangle
+        if self._undefined:
+            self._move_handle(a, y1 - axis_y / sy)
+        if self._undefined and 0 <= a_px <= width:
+            self.undefined_marker.setData([a], [y1 - axis_y / sy])
+            marker = own["undefined"] = QRectF(a_px - 8, axis_y - 8, 16, 16)
+            keep_clear.append(marker)
+        else:
+            self.undefined_marker.setData([], [])
+        apart_x = abs(ad - a) * sx > 70
+        apart_y = math.isfinite(fa) and math.isfinite(fad) and abs(fad - fa) * sy > 18
+        guides = self._guides_shown and self.guides.isVisible()
+        # The x axis's labels, centred under their points.
+        for key, x, shown in (("a", a, guides), ("a+da", ad, guides and apart_x)):
+            label, at = self.labels[key], (x - x0) * sx
+            if not shown or not 0 <= at <= width:
+                label.setVisible(False)
+                continue
+            size = label.textItem.boundingRect()
+            rect = QRectF(_clamp(at - size.width() / 2, 0, width - size.width()),
+                          _clamp((y1 - 0.0) * sy + 1, 0, height - size.height()), size.width(), size.height())
+            if marker is not None and rect.intersects(marker):  # under the hollow marker, or above it
+                rect.moveTop(marker.bottom() if marker.bottom() + rect.height() <= height
+                             else marker.top() - rect.height())
+            place(label, rect)
+            keep_clear.append(rect)
+        guide_ends = []  # where the guides meet the y axis, the values read off it: kept clear of the legend
+        if guides and 0 <= -x0 * sx <= width:
+            for y in (fa, fad):
+                if math.isfinite(y) and 0 <= (y1 - y) * sy <= height:
+                    guide_ends.append(QRectF(-x0 * sx - 6, (y1 - y) * sy - 6, 40, 12))
+        lines = []
+        for overlay in (self.secant, self.tangent, self.guides):
+            if overlay.isVisible():
+                xs, ys = overlay.getData()
+                lines += [((line.x1() - x0) * sx, (y1 - line.y1()) * sy, (line.x2() - x0) * sx, (y1 - line.y2()) * sy)
+                          for line in _segments(xs.tolist(), ys.tolist(), overlay.opts["connect"])]
+        # The legend before the labels beside the points: it has four places, they have more.
+        self.legend.place(width, height, keep_clear + guide_ends, self._ink, lines)
+        taken = list(keep_clear)
+        if self.legend.isVisible() and self.legend.items:
+            taken.append(view_box.mapRectFromItem(self.legend, self.legend.boundingRect()))
+        # f(a) and f(a + Δa) beside their points, away from each other and from the secant.
+        slope = report.secant_slope if math.isfinite(report.secant_slope) else report.tangent_slope
+        slope = slope if math.isfinite(slope) else 0.0
+        toward = 1.0 if report.delta >= 0 else -1.0  # where a + Δa lies from a
+        for key, x, y, side, shown in (("fa", a, fa, -toward, guides and math.isfinite(fa)),
+                                       ("fa+da", ad, fad, toward, guides and math.isfinite(fad)
+                                        and (apart_x or apart_y)),
+                                       ("undefined", a, y1 - axis_y / sy, 1.0, self._undefined)):
+            label = self.labels[key]
+            at = to_px(x, y) if shown else None
+            if at is None or not view.adjusted(-1, -1, 1, 1).contains(at):
+                label.setVisible(False)
+                continue
+            below = slope * side > 0 if key != "undefined" else False  # (the secant rises on this side: below)
+            others = [rect for rect in taken if rect is not own.get(key)]
+            rect = _beside(at, label.textItem.boundingRect(), side, below, view, others, self._ink, lines)
+            place(label, rect)
+            taken.append(rect)
+
+    def _holes_shown(self) -> list[tuple[float, float]]:
+        x, y = self.hole.getData()
+        return list(zip(x.tolist(), y.tolist(), strict=True))
 
     def _draw_lines(self, report: SecantReport) -> None:
         x0, x1 = self.visible_x_range()
@@ -581,6 +898,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             return
         if not in_legend:
             self.legend.addItem(self.mine_curve, "your f′")
+        self._ink = None
         self.mine_curve.setData(x, mine)
         if bad_x is not None and len(bad_x):
             pick = np.linspace(0, len(bad_x) - 1, min(60, len(bad_x))).astype(int)
@@ -597,8 +915,8 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         self.secant.setVisible(secant)
         self.tangent.setVisible(tangent)
         self.guides.setVisible(guides)
-        for key, label in self.labels.items():
-            label.setVisible(guides and key in ("a", "fa"))
+        self._guides_shown = guides
+        self._ink = None
         if self._report is not None:
             self.set_report(self._report)
 
@@ -626,6 +944,11 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
     def _on_range_changed(self, *_args) -> None:
         self._resample_timer.start()  # coalesce the burst of range signals of one gesture
         self.range_changed.emit(*self.visible_x_range())
+
+    def _on_view_resized(self, *_args) -> None:
+        self._ink = None
+        if self._report is not None:
+            self._place_overlays()
 
     def _on_handle_moved(self) -> None:
         if not self._moving_handle:

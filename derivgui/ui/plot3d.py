@@ -27,10 +27,11 @@ import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
 from PyQt5 import sip
-from PyQt5.QtCore import QCoreApplication, QEvent, QRect, QRectF, Qt, QTimer
+from PyQt5.QtCore import QCoreApplication, QEvent, QPointF, QRect, QRectF, Qt, QTimer
 from PyQt5.QtGui import (
     QColor,
     QFont,
+    QFontMetricsF,
     QImage,
     QLinearGradient,
     QMatrix4x4,
@@ -40,6 +41,7 @@ from PyQt5.QtGui import (
     QOpenGLPaintDevice,
     QPainter,
     QVector3D,
+    QVector4D,
 )
 from PyQt5.QtWidgets import QHBoxLayout, QWidget
 from pyqtgraph.opengl import shaders
@@ -72,7 +74,13 @@ COLORS = {
     "gradient": (0.0, 0.0, 0.0, 1.0),
     "plane": (0.30, 0.75, 0.30, 0.35),
     "axis": (0.35, 0.35, 0.35, 1.0),
+    "outside": (0.90, 0.45, 0.0, 1.0),  # the marker pinned to the box's edge: the point is off the surface
 }
+# The gradient arrow is drawn at its true length when that is at least ARROW_MIN_PX on the screen
+# (for the camera when the point moved) and at most ARROW_MAX scene units (the box's side is
+# 2 · HALF_XY); otherwise stretched or shortened to that, and ``gradient_scale`` says by how much.
+ARROW_MIN_PX = 40.0
+ARROW_MAX = 3.0
 
 
 # pyqtgraph's "shaded" program lights one side only and darkens a surface seen from above to
@@ -183,14 +191,47 @@ class _BatchedLine(gl.GLLinePlotItem):
         self._batch.paint_from(self)
 
 
+LABEL_GAP = 6.0  # pixels between a right-aligned label and its point
+
+
 @dataclass
 class _Label:
-    """A text at a scene position (the tick labels and axis titles)."""
+    """A text at a scene position (the tick labels and axis titles), or at a fixed place on the
+    view (``on_screen``: ``pos`` is its top-left corner in the widget's pixels, the text
+    wrapped to ``wrap`` pixels on a light box).
+
+    ``align``: "left", the text starts at the point (on its baseline); "right", it ends
+    ``LABEL_GAP`` pixels left of the point, centred on it vertically.
+    """
 
     pos: np.ndarray
     text: str
     font: QFont
     color: QColor
+    align: str = "left"
+    on_screen: bool = False
+    wrap: float = 0.0
+
+    def text_rect(self, at: QPointF, metrics: QFontMetricsF) -> QRectF:
+        """Where the text is drawn for the projected point ``at`` (pixels, font ``metrics``)."""
+        if self.on_screen:
+            box = metrics.boundingRect(QRectF(0, 0, self.wrap, 10000), int(Qt.TextWordWrap), self.text)
+            return QRectF(at, box.size())
+        width = metrics.horizontalAdvance(self.text)
+        if self.align == "right":
+            return QRectF(at.x() - LABEL_GAP - width, at.y() - metrics.height() / 2, width, metrics.height())
+        return QRectF(at.x(), at.y() - metrics.ascent(), width, metrics.height())
+
+
+def _draw_label(painter: QPainter, label: _Label, at: QPointF) -> None:
+    """Paint ``label`` for its projected point ``at`` with ``painter`` (font set)."""
+    rect = label.text_rect(at, QFontMetricsF(painter.font()))
+    if label.on_screen:
+        painter.fillRect(rect.adjusted(-6, -4, 6, 4), QColor(255, 255, 255, 225))
+        painter.drawRect(rect.adjusted(-6, -4, 6, 4))
+        painter.drawText(rect, int(Qt.TextWordWrap), label.text)
+    else:
+        painter.drawText(rect, int(Qt.AlignLeft | Qt.AlignVCenter), label.text)
 
 
 class _LabelsItem(GLGraphicsItem):
@@ -233,7 +274,8 @@ class _LabelsItem(GLGraphicsItem):
             for label in self.labels:
                 painter.setPen(label.color)
                 painter.setFont(label.font)
-                painter.drawText(project.map(QVector3D(*label.pos)).toPointF(), label.text)
+                at = QPointF(*label.pos[:2]) if label.on_screen else project.map(QVector3D(*label.pos)).toPointF()
+                _draw_label(painter, label, at)
         finally:
             painter.end()
 
@@ -406,7 +448,12 @@ class Plot3DView(gl.GLViewWidget):
         self._deltas = (1.0, 1.0)
         self._slice_keys: tuple = (None, None)  # what the 3D slice lines were computed for
         self._overlay_visible: dict[str, bool] = {}
-        self.gradient_scale = 1.0  # the arrow is ∇f times this (shortened when it would leave the box)
+        # The arrow is ∇f times this: the drawn length over the true one (see ARROW_MIN_PX, ARROW_MAX).
+        self.gradient_scale = 1.0
+        self.outside_note = ""  # what the view says when (a, b) is off the surface's range, else ""
+        self._z_corner = self._leftmost_corner()  # the box's vertical edge with the height axis: (±1, ±1) × HALF_XY
+        self._suppressed: set = set()  # overlays hidden because the point is off the surface
+        self._plane_drawn = False  # the tangent plane has finite corners
 
         # The display and the cached frame (see the module's docstring); no display until the view
         # is put in a Surface3DPanel (an export's off-screen view draws itself as before).
@@ -439,7 +486,6 @@ class Plot3DView(gl.GLViewWidget):
         self.box.setGLOptions("translucent")
         self.addItem(self.box)
         self.labels_item = _LabelsItem()
-        self.tick_labels = self.labels_item.labels
         self.addItem(self.labels_item)
         self._static_items = (self.surface, self.floor_grid, self.box, self.labels_item)
 
@@ -464,9 +510,18 @@ class Plot3DView(gl.GLViewWidget):
             "secant": [self.secant_lines, self.secant_points],
             "plane": [self.plane],
         }
+        # The words over the view when the point is off the surface (drawn over the overlays).
+        self.note_item = _LabelsItem()
+        self.note_item.setVisible(False)
         for item in (self.plane, self.slice_x, self.slice_y, self.tangent_lines, self.secant_lines,
-                     self.secant_points, self.drop_line, self.gradient_arrow, self.marker):
+                     self.secant_points, self.drop_line, self.gradient_arrow, self.marker, self.note_item):
             self.addItem(item)
+
+    @property
+    def tick_labels(self) -> list[_Label]:
+        """The tick labels and axis titles, for the camera as it is now (see ``_fit_axes_to_camera``)."""
+        self._fit_axes_to_camera()
+        return self.labels_item.labels
 
     # -- coordinates ---------------------------------------------------------------------------
 
@@ -506,14 +561,22 @@ class Plot3DView(gl.GLViewWidget):
             self.set_point(self.report, *self._deltas)
 
     def _draw_box_and_ticks(self) -> None:
+        """The floor's square, the height axis and every tick label and axis title.
+
+        The height axis stands on the corner of the box that the camera sees leftmost, with its
+        labels to its left: outside the box's outline on the screen, so the surface is never
+        behind them (at the back corner they were drawn over a surface rising behind it).
+        """
         h, z = HALF_XY, HALF_Z
+        cx, cy = self._z_corner[0] * h, self._z_corner[1] * h
         corners = [(-h, -h, -z), (h, -h, -z), (h, h, -z), (-h, h, -z)]
         segments = []
         for i in range(4):
             segments += [corners[i], corners[(i + 1) % 4]]
-        segments += [(-h, h, -z), (-h, h, z)]  # the height axis at the back corner
+        segments += [(cx, cy, -z), (cx, cy, z)]  # the height axis
         self.box.setData(pos=np.array(segments, dtype=float))
-        self.tick_labels.clear()
+        labels = self.labels_item.labels
+        labels.clear()
         self._static_version += 1
         self.labels_item.update()
         font = QFont()
@@ -528,15 +591,39 @@ class Plot3DView(gl.GLViewWidget):
         for value in _nice_ticks(*self.y_range):
             pos = self._to_world(self.x_range[1], value, self.z_range[0])[0] + (0.5, 0, 0)
             self._add_text(pos, _tick_text(value), font, black)
-        for value in _nice_ticks(*self.z_range):
-            pos = self._to_world(self.x_range[0], self.y_range[1], value)[0] + (-0.4, 0.3, 0)
-            self._add_text(pos, _tick_text(value), font, black)
+        z_ticks = _nice_ticks(*self.z_range)
+        for value in z_ticks:
+            pos = (cx, cy, to_box(np.array(value), *self.z_range, HALF_Z))
+            self._add_text(pos, _tick_text(value), font, black, align="right")
         self._add_text((0, -h - 1.8, -z), "x", title_font, black)
         self._add_text((h + 1.8, 0, -z), "y", title_font, black)
-        self._add_text((-h - 0.5, h + 0.5, z + 0.6), "f(x, y)", title_font, black)
+        self._add_text((cx, cy, z + 0.7), "f(x, y)", title_font, black, align="right")
 
-    def _add_text(self, pos, text: str, font: QFont, color: QColor) -> None:
-        self.tick_labels.append(_Label(np.asarray(pos, float), text, font, color))
+    def _add_text(self, pos, text: str, font: QFont, color: QColor, align: str = "left") -> None:
+        self.labels_item.labels.append(_Label(np.asarray(pos, float), text, font, color, align))
+
+    def _leftmost_corner(self) -> tuple[int, int]:
+        """The floor corner (±1, ±1) that the camera sees furthest left."""
+        azimuth = self.opts.get("azimuth")
+        if azimuth is not None:
+            rx, ry = -np.sin(np.radians(azimuth)), np.cos(np.radians(azimuth))  # the screen's right, on the floor
+        else:  # (a quaternion camera)
+            at, centre = self.cameraPosition(), self.opts["center"]
+            rx, ry = -(at.y() - centre.y()), at.x() - centre.x()
+        return (-1 if rx >= 0 else 1), (-1 if ry >= 0 else 1)
+
+    def _fit_axes_to_camera(self) -> None:
+        """Move the height axis to the leftmost corner when the camera has turned."""
+        corner = self._leftmost_corner()
+        if corner != self._z_corner:
+            self._z_corner = corner
+            if self.grid is not None:
+                self._draw_box_and_ticks()
+
+    def paint(self, **kwargs) -> None:
+        """(GLViewWidget's drawing for its own framebuffer and ``renderToArray``.)"""
+        self._fit_axes_to_camera()
+        super().paint(**kwargs)
 
     # -- the point -----------------------------------------------------------------------------
 
@@ -548,22 +635,27 @@ class Plot3DView(gl.GLViewWidget):
             return
         a, b, fz = report.a, report.b, report.f
         finite = np.isfinite(fz)
-        point = self._to_world(a, b, fz if finite else self.z_range[0])
-        self.marker.setData(pos=point, color=COLORS["point"])
+        self._show_outside(a, b)
+        if self.outside_note:  # pinned to the box, in the warning colour
+            (x0, x1), (y0, y1), (z0, z1) = self.x_range, self.y_range, self.z_range
+            point = self._to_world(min(max(a, x0), x1), min(max(b, y0), y1), min(max(fz, z0), z1) if finite else z0)
+            self.marker.setData(pos=point, color=COLORS["outside"])
+        else:
+            point = self._to_world(a, b, fz if finite else self.z_range[0])
+            self.marker.setData(pos=point, color=COLORS["point"])
         floor = self._to_world(a, b, self.z_range[0])
         self.drop_line.setData(pos=np.vstack([point, floor]))
 
         span_x = self.x_range[1] - self.x_range[0]
         span_y = self.y_range[1] - self.y_range[0]
-        # Gradient arrow on the floor under the point, in data units, shortened if it would leave the box.
+        # Gradient arrow on the floor under the point, between ARROW_MIN and ARROW_MAX long (scene units).
         gx, gy = report.grad_x, report.grad_y
         if np.isfinite(gx) and np.isfinite(gy) and (gx or gy):
-            limit = 0.3 * min(span_x, span_y)
-            norm = float(np.hypot(gx, gy))
-            self.gradient_scale = min(1.0, limit / norm)
+            self.gradient_scale = self._arrow_scale(floor, gx * 2 * HALF_XY / span_x, gy * 2 * HALF_XY / span_y)
             tip = np.array([a + gx * self.gradient_scale, b + gy * self.gradient_scale])
             self.gradient_arrow.setData(pos=self._arrow(np.array([a, b]), tip))
         else:
+            self.gradient_scale = 1.0
             self.gradient_arrow.setData(pos=np.zeros((2, 3)))
 
         # The two slices through the point, lifted a hair above the surface so they are not hidden.
@@ -602,9 +694,76 @@ class Plot3DView(gl.GLViewWidget):
         if np.isfinite(zp).all():
             vertices = self._to_world(xs_p[:, None], ys_p[None, :], zp)
             self.plane.setMeshData(vertexes=vertices.astype(np.float32), faces=grid_faces(2, 2))
-            self.plane.setVisible(self._overlay_visible.get("plane", True))
-        else:
-            self.plane.setVisible(False)
+        self._plane_drawn = bool(np.isfinite(zp).all())
+        self._apply_visibility()
+
+    def _show_outside(self, a: float, b: float) -> None:
+        """Off the surface's range, the point is said to be (a note over the view) and the
+        overlays at it, which would float outside the box, are hidden."""
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        off_x, off_y = not x0 <= a <= x1, not y0 <= b <= y1
+        note = ""
+        if off_x or off_y:
+            note = (f"(a, b) = ({format_number(a, 4)}, {format_number(b, 4)}) is outside the surface range "
+                    f"x ∈ [{format_number(x0, 4)}, {format_number(x1, 4)}], "
+                    f"y ∈ [{format_number(y0, 4)}, {format_number(y1, 4)}]: its marker (orange) is pinned to "
+                    "the box's edge. Move the point or widen the range.")
+        point_items = {self.tangent_lines, self.secant_lines, self.secant_points, self.drop_line,
+                       self.gradient_arrow, self.plane}
+        self._suppressed -= point_items | {self.slice_x, self.slice_y}
+        if note:
+            self._suppressed |= point_items
+            if off_y:
+                self._suppressed.add(self.slice_x)  # the slice y = b lies off the box
+            if off_x:
+                self._suppressed.add(self.slice_y)
+        if note != self.outside_note:
+            self.outside_note = note
+            font = QFont()
+            font.setPointSize(10)
+            width = max(self.width() - 40, 200)
+            self.note_item.labels[:] = [_Label(np.array([14.0, 10.0]), note, font, QColor(150, 60, 0),
+                                               on_screen=True, wrap=width)] if note else []
+            self.note_item.setVisible(bool(note))
+
+    def _apply_visibility(self) -> None:
+        """Each overlay shown as the user's toggles say, unless it is hidden for the point."""
+        for name, items in self.overlays.items():
+            shown = self._overlay_visible.get(name, True)
+            for item in items:
+                visible = shown and item not in self._suppressed and (item is not self.plane or self._plane_drawn)
+                if item.visible() != visible:
+                    item.setVisible(visible)
+
+    def _arrow_scale(self, start: np.ndarray, dx: float, dy: float) -> float:
+        """How much to stretch the arrow from ``start`` (scene) along (dx, dy) (scene units at its
+        true length) so that it is at least ARROW_MIN_PX long on the screen and at most ARROW_MAX
+        long in the scene: 1 when it already is."""
+        length = float(np.hypot(dx, dy))
+        if length > ARROW_MAX:
+            return ARROW_MAX / length
+        pixels = self._pixels_per_unit(start[0], (dx / length, dy / length, 0.0)) * length
+        if pixels == 0:  # (no view to measure yet: a tenth of the box)
+            return max(1.0, 0.1 * 2 * HALF_XY / length)
+        if pixels >= ARROW_MIN_PX:
+            return 1.0
+        return min(ARROW_MIN_PX / pixels, ARROW_MAX / length)
+
+    def _pixels_per_unit(self, start, direction) -> float:
+        """The screen length in pixels of one scene unit from ``start`` along ``direction``, for
+        the camera as it is (0 when the view has no size yet or it lies behind the camera)."""
+        width, height = self.width(), self.height()
+        if width <= 0 or height <= 0:
+            return 0.0
+        region = (0, 0, width, height)
+        matrix = self.projectionMatrix(region, region) * self.viewMatrix()
+        ends = []
+        for point in (np.asarray(start, float), np.asarray(start, float) + direction):
+            clip = matrix.map(QVector4D(float(point[0]), float(point[1]), float(point[2]), 1.0))
+            if clip.w() <= 1e-9:
+                return 0.0
+            ends.append((clip.x() / clip.w() * width / 2, clip.y() / clip.w() * height / 2))
+        return float(np.hypot(ends[1][0] - ends[0][0], ends[1][1] - ends[0][1]))
 
     def _segment(self, a, b, fz, slope, half, axis: str) -> list:
         """World end points of the line through (a, b, f) with ``slope`` along ``axis`` ("x" or "y")."""
@@ -634,9 +793,7 @@ class Plot3DView(gl.GLViewWidget):
     def set_overlay_visibility(self, **visible: bool) -> None:
         """Show or hide overlays by name: gradient, slices, tangent, secant, plane."""
         self._overlay_visible = {**self._overlay_visible, **visible}
-        for name, shown in visible.items():
-            for item in self.overlays[name]:
-                item.setVisible(shown)
+        self._apply_visibility()
 
     def reset_camera(self) -> None:
         self.opts["center"] = pg.Vector(0, 0, 0)
@@ -676,6 +833,8 @@ class Plot3DView(gl.GLViewWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        for note in self.note_item.labels:  # wrapped to the view's width
+            note.wrap = max(self.width() - 40, 200)
         if self._display is not None:
             self._display.setGeometry(self.rect())
             self.update()
@@ -792,6 +951,7 @@ class Plot3DView(gl.GLViewWidget):
             self._frame_fbo = QOpenGLFramebufferObject(*args)
             self._static_key = None
         region = (0, 0, self.width(), self.height())
+        self._fit_axes_to_camera()
         key = (w, h, region, self._camera_key(), self._static_version)
         if key != self._static_key and not self._draw_static(key, region):
             self._frame_ready = False
@@ -919,11 +1079,14 @@ class Plot3DView(gl.GLViewWidget):
         ``renderToArray`` draws tiles of a larger picture, which the labels' QPainter does not
         follow, so the labels are hidden while rendering and painted onto the image after.
         """
+        note_shown = self.note_item.visible()
         self.labels_item.setVisible(False)
+        self.note_item.setVisible(False)
         try:
             bgra = self.renderToArray((width, height))  # (height, width, 4), BGRA, top row first
         finally:
             self.labels_item.setVisible(True)
+            self.note_item.setVisible(note_shown)
         rgba = np.ascontiguousarray(bgra[..., [2, 1, 0, 3]])
         rgba[..., 3] = 255
         image = QImage(rgba.data, width, height, 4 * width, QImage.Format_RGBA8888).copy()
@@ -938,14 +1101,18 @@ class Plot3DView(gl.GLViewWidget):
         scale = h / max(self.height(), 1)
         painter = QPainter(image)
         painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
-        for item in self.tick_labels:
+        notes = self.note_item.labels if self.note_item.visible() else []
+        for item in [*self.tick_labels, *notes]:
             font = QFont(item.font)
             font.setPointSizeF(font.pointSizeF() * scale)
             painter.setFont(font)
             painter.setPen(item.color)
-            point = mvp.map(QVector3D(*item.pos)).toPointF()
-            painter.drawText(QRectF(point.x(), point.y() - 2 * font.pointSizeF(), 400 * scale, 4 * font.pointSizeF()),
-                             Qt.AlignLeft | Qt.AlignVCenter, item.text)
+            if item.on_screen:
+                item = _Label(item.pos * scale, item.text, font, item.color, on_screen=True, wrap=item.wrap * scale)
+                point = QPointF(*item.pos[:2])
+            else:
+                point = mvp.map(QVector3D(*item.pos)).toPointF()
+            _draw_label(painter, item, point)
         painter.end()
 
 

@@ -129,7 +129,13 @@ def screen_pixels(widget) -> np.ndarray:
 
 def test_step_marker_paints_as_an_infinite_line_and_moves_cleanly(qtbot):
     from derivgui.core.steps import step_errors
-    from derivgui.ui.error_plot import ErrorPlot
+    from derivgui.ui.error_plot import STEP_LABEL_FILL, ErrorPlot
+
+    class Line(pg.InfiniteLine):
+        def setValue(self, value, position=None):  # noqa: N802 (pyqtgraph's name)
+            if position is not None:  # (where the error plot puts the label, away from the curves)
+                self.label.setPosition(position)
+            super().setValue(value)
 
     errors = step_errors(lambda x: (np.sin(x), (np.cos(x),)), 1.0)
     plots = []
@@ -139,22 +145,46 @@ def test_step_marker_paints_as_an_infinite_line_and_moves_cleanly(qtbot):
         if marker == "pyqtgraph's":  # the InfiniteLine with an InfLineLabel it replaces
             item = plot.plot.getPlotItem()
             item.removeItem(plot.current)
-            plot.current = pg.InfiniteLine(angle=90, pen=pg.mkPen("#2ca02c", width=2), label="current Δa",
-                                           labelOpts={"color": "#2ca02c", "position": 0.92})
+            plot.current = Line(angle=90, pen=pg.mkPen("#2ca02c", width=2), label="current Δa",
+                                labelOpts={"color": "#2ca02c", "position": 0.92, "fill": STEP_LABEL_FILL})
             item.addItem(plot.current, ignoreBounds=True)
             plot.current.stackBefore(plot.best)  # stacked where the original was: under the best-step marker
-        plot.setGeometry(0, 260 * len(plots), 1200, 230)  # side by side: the screen shows each whole
+        plot.setGeometry(0, 330 * len(plots), 1200, 300)  # side by side: the screen shows each whole
         plot.show()
         qtbot.waitExposed(plot)
         plot.set_errors(errors)
         plots.append(plot)
-    for delta in (1.0, 0.3, 3e-5, 2.5e-9, 1e-13, 1e-17):  # both sides of the middle, past the left end
+    # (Where pyqtgraph's label lies inside the plot: mine keeps it inside where it would not, below.)
+    for delta in (1.0, 0.3, 3e-5, 2.5e-9, 1e-13):  # both sides of the middle
         for plot in plots:
             plot.set_current_step(delta)
         qtbot.wait(30)
         assert np.array_equal(pixels(plots[0]), pixels(plots[1])), delta
         # Stale pixels never go away by themselves; the screen catches up with the last repaint.
         qtbot.waitUntil(lambda: np.array_equal(screen_pixels(plots[0]), pixels(plots[0])), timeout=3000)
+
+
+def test_step_marker_label_stays_in_the_plot_and_points_to_a_step_off_it(qtbot):
+    """A short plot clipped the label's top; a step past either end of the axis hid it."""
+    from derivgui.core.steps import step_errors
+    from derivgui.ui.error_plot import ErrorPlot
+
+    plot = ErrorPlot()
+    qtbot.addWidget(plot)
+    plot.setGeometry(0, 0, 900, 190)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_errors(step_errors(lambda x: (np.sin(x), (np.cos(x),)), 1.0))
+    marker = plot.current
+    for delta, text in ((1.0, "current Δa"), (1e-8, "current Δa"), (15.0, "current Δa →"),
+                        (1e-17, "← current Δa"), (0.5, "current Δa")):
+        plot.set_current_step(delta)
+        qtbot.wait(30)
+        assert marker._label.toPlainText() == text
+        to_device = marker.deviceTransform(plot.plot.viewportTransform())
+        _line, top_left, size = marker._geometry(to_device)
+        assert to_device.mapRect(marker.viewRect()).adjusted(-1, -1, 1, 1).contains(size.translated(top_left)), delta
+        qtbot.waitUntil(lambda: np.array_equal(screen_pixels(plot), pixels(plot)), timeout=3000)
 
 
 def test_error_plot_keeps_its_decades_while_the_errors_fit(qtbot):
