@@ -43,16 +43,23 @@ def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "derivgui.ini"), QSettings.IniFormat)
 
 
-@pytest.fixture
-def window(qtbot, settings):
-    """The real main window with private settings, shown, with the default plot compiled."""
+def open_window(qtbot, settings, compiled: bool = True):
+    """A real main window with ``settings``, shown; with ``compiled``, once its plot has compiled."""
     from derivgui.ui.main_window import MainWindow
 
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.compiled is not None, timeout=20000)
+    if compiled:
+        qtbot.waitUntil(lambda: win.compiled is not None, timeout=20000)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The real main window with private settings, shown, with the default plot compiled."""
+    win = open_window(qtbot, settings)
     yield win
     win.close()
 

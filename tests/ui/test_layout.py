@@ -23,7 +23,7 @@ from PyQt5.QtWidgets import (
 )
 
 from derivgui.core.lessons import load_lessons
-from tests.ui.conftest import type_expression
+from tests.ui.conftest import open_window, type_expression
 
 TWO_D_ESSENTIALS = ("pointSpin", "deltaSpin", "secantSlopeLabel", "tangentSlopeLabel", "slopeErrorLabel",
                     "fAtPointLabel", "fAtStepLabel")
@@ -107,54 +107,27 @@ def test_narrow_windows_tab_the_examples_with_the_error_plot(qtbot, window):
 
 
 def test_an_unusable_saved_dock_size_is_not_restored(qtbot, settings):
-    from derivgui.ui.main_window import MainWindow
-
-    first = MainWindow(settings=settings)
-    qtbot.addWidget(first)
-    first.show()
-    qtbot.waitExposed(first)
+    first = open_window(qtbot, settings, compiled=False)
     first.resizeDocks([first.error_dock], [15], Qt.Vertical)  # dragged as far down as it goes
     qtbot.waitUntil(lambda: first.error_plot.plot.height() < 90, timeout=3000)
     first.close()
 
-    second = MainWindow(settings=settings)
-    qtbot.addWidget(second)
-    second.show()
-    qtbot.waitExposed(second)
+    second = open_window(qtbot, settings, compiled=False)
     qtbot.waitUntil(lambda: second.error_plot.plot.height() >= 100, timeout=3000)
     second.close()
 
 
 def test_a_usable_saved_dock_size_is_restored(qtbot, settings):
-    from derivgui.ui.main_window import MainWindow
-
-    first = MainWindow(settings=settings)
-    qtbot.addWidget(first)
-    first.show()
-    qtbot.waitExposed(first)
+    first = open_window(qtbot, settings, compiled=False)
     first.resizeDocks([first.error_dock], [330], Qt.Vertical)
     qtbot.waitUntil(lambda: abs(first.error_dock.height() - 330) <= 2, timeout=3000)
     height = first.error_dock.height()
     first.close()
 
-    second = MainWindow(settings=settings)
-    qtbot.addWidget(second)
-    second.show()
-    qtbot.waitExposed(second)
+    second = open_window(qtbot, settings, compiled=False)
     qtbot.wait(100)
     assert abs(second.error_dock.height() - height) <= 2
     second.close()
-
-
-def reopen(qtbot, settings):
-    from derivgui.ui.main_window import MainWindow
-
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.compiled is not None, timeout=20000)
-    return win
 
 
 def test_panels_come_back_as_left_in_2d_after_quitting_in_3d(qtbot, window, settings):
@@ -163,7 +136,7 @@ def test_panels_come_back_as_left_in_2d_after_quitting_in_3d(qtbot, window, sett
     assert not window.error_dock.isVisible()
     window.close()
 
-    second = reopen(qtbot, settings)
+    second = open_window(qtbot, settings)
     assert second.is_two_variables() and not second.error_dock.isVisible()
     assert second.lessons_dock.isVisible()
     type_expression(qtbot, second, "x^2")
@@ -173,7 +146,7 @@ def test_panels_come_back_as_left_in_2d_after_quitting_in_3d(qtbot, window, sett
     type_expression(qtbot, second, "x*y")
     second.close()
 
-    third = reopen(qtbot, settings)
+    third = open_window(qtbot, settings)
     type_expression(qtbot, third, "x^3")
     assert not third.error_dock.isVisible()
     assert third.lessons_dock.isVisible()
@@ -210,7 +183,7 @@ def test_presentation_enlarges_hides_the_panels_and_restores_them(qtbot, window,
     type_expression(qtbot, window, "x^2")
     assert not window.error_dock.isVisible()
     window.close()  # quitting while presenting: the next start has the panels as before it
-    second = reopen(qtbot, settings)
+    second = open_window(qtbot, settings)
     assert not second.is_presenting()
     assert second.error_dock.isVisible() and not second.lessons_dock.isVisible()
     second.close()

@@ -13,7 +13,7 @@ from derivgui.core.compile_process import CompileProcessDied
 from derivgui.core.compiled import kernel_cache
 from derivgui.core.parse import parse
 from derivgui.core.state import AppState
-from tests.ui.conftest import type_expression
+from tests.ui.conftest import open_window, type_expression
 
 
 class _SilentProcess:
@@ -76,16 +76,6 @@ def disk_cache(tmp_path, monkeypatch):
     kernel_cache.clear()
 
 
-def _open_window(qtbot, settings):
-    from derivgui.ui.main_window import MainWindow
-
-    window = MainWindow(settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 def test_a_warm_cache_plots_without_the_compile_process(qtbot, settings, disk_cache, monkeypatch):
     from derivgui.core.engine import compile_program, derivative_formulas
 
@@ -96,7 +86,7 @@ def test_a_warm_cache_plots_without_the_compile_process(qtbot, settings, disk_ca
     pool = _SilentPool()
     monkeypatch.setattr("derivgui.ui.worker.shared_pool", lambda: pool)
 
-    window = _open_window(qtbot, settings)
+    window = open_window(qtbot, settings, compiled=False)
     try:
         qtbot.waitUntil(lambda: window.compiled is not None, timeout=10000)
         assert window.compiled.expression.normalized == expression.normalized
@@ -115,7 +105,7 @@ def test_a_warm_cache_plots_without_the_compile_process(qtbot, settings, disk_ca
 def test_a_cold_cache_is_filled_for_the_next_start(qtbot, settings, disk_cache):
     expression = parse(AppState().expression)
     assert disk_cache.load(expression) is None
-    window = _open_window(qtbot, settings)
+    window = open_window(qtbot, settings, compiled=False)
     try:
         qtbot.waitUntil(lambda: window.compiled is not None, timeout=30000)
         qtbot.waitUntil(lambda: disk_cache.stored >= 1, timeout=30000)  # once the formulas are in
@@ -134,7 +124,7 @@ def test_a_bad_cache_entry_is_compiled_again(qtbot, settings, disk_cache):
     path = disk_cache.path_for(expression)
     path.parent.mkdir(parents=True)
     path.write_bytes(b'{"format": 1, "programs": "not this"}')
-    window = _open_window(qtbot, settings)
+    window = open_window(qtbot, settings, compiled=False)
     try:
         qtbot.waitUntil(lambda: window.compiled is not None, timeout=30000)
         assert window.editor.text() == AppState().expression
