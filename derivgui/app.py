@@ -246,6 +246,9 @@ def build_window(qt_args: list[str] | None = None, settings_path: str | None = N
     if settings_problem:
         _warn(f"warning: {settings_problem}")
     window = MainWindow(settings=settings)
+    from derivgui.ui.tuning import apply_process_settings
+
+    apply_process_settings()  # the process-wide speed settings known at start-up; the rest follow their triggers
     if settings_problem:
         window.statusBar().showMessage(settings_problem, 15000)
     return app, window

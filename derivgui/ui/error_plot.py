@@ -17,12 +17,12 @@ from derivgui.core.steps import StepErrors, reference_line
 from derivgui.ui.plot2d import (
     Dots,
     cache_as_pixmaps,
-    fit_pixmap_cache,
     keep_axis_widths,
     paint_viewport_opaquely,
     plain_tick_labels,
 )
 from derivgui.ui.static_layer import LayeredPlotWidget
+from derivgui.ui.tuning import fit_pixmap_cache
 
 NOTE = ("Right of the V the secant is not yet the tangent: the error falls like Δa (forward) or Δa² "
         "(central). Left of it f(a + Δa) and f(a) share most of their ~16 digits and the difference "

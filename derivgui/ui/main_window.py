@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import html
 import json
 import time
@@ -53,6 +52,7 @@ from derivgui.ui.one_line_label import OneLineLabel
 from derivgui.ui.plot2d import Plot2DView
 from derivgui.ui.readouts import ALONG_X, ALONG_Y, SlopeReadouts
 from derivgui.ui.sweep import DeltaSweep
+from derivgui.ui.tuning import freeze_long_lived_heap
 from derivgui.ui.worker import MAIN, CompileService
 
 # Settings are written once the user has paused this long: the ini file's write blocks the GUI
@@ -855,9 +855,8 @@ class MainWindow(QMainWindow):
             return
         elapsed_ms = (time.perf_counter() - self._compile_started) * 1000
         if self.compiled is None:
-            # Everything alive now (Qt, pyqtgraph, NumPy, the window's widgets) lives as long as
-            # the app: keep it out of full collections, which walk it all on every pass.
-            gc.freeze()
+            # Everything alive now lives as long as the app: out of full collections (see tuning).
+            freeze_long_lived_heap()
         new_expression = self.compiled is None or compiled.expression.normalized != self.compiled.expression.normalized
         self.compiled = compiled
         if self._lesson is not None and compiled.text != self._lesson.expression:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -32,11 +31,11 @@ from derivgui.ui.plot2d import (
 )
 from derivgui.ui.plot3d import HALF_XY, HALF_Z, Surface3DPanel
 from derivgui.ui.static_layer import LayeredPlotWidget
+from derivgui.ui.tuning import shorten_switch_interval
 
 DRAFT_RESOLUTION = 100  # while ranges or the expression change
 IDLE_RESOLUTION = 200  # once things are still
 IDLE_DELAY_MS = 250
-SWITCH_INTERVAL_S = 0.001  # the longest the GUI thread waits for the GIL held by the refinement thread
 JOB_SPACING_MS = 12  # between jobs of a new range or function: their paints come in between
 _JOB_EVENT = QEvent.Type(QEvent.registerEventType())
 # The gradient plot's title, the longest that fits its width (the full one is its tooltip).
@@ -131,9 +130,8 @@ class SurfacePage(QWidget):
         self._shown_generation = -1  # the generation of the surface on screen
         self._workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="derivgui-surface")
         # While it runs Python between NumPy calls, the window's thread waits for the GIL: up to
-        # the switch interval each time, 5 ms by default.
-        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
-            sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # the switch interval each time, 5 ms by default (process-wide: see tuning).
+        shorten_switch_interval()
         self._refined.connect(self._on_refined, Qt.QueuedConnection)
 
     def set_function(self, value_and_grad, x_range, y_range, branch_changes=None) -> None:

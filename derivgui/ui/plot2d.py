@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import weakref
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QFont, QPainter, QPainterPath, QPixmap, QPixmapCache
+from PyQt5.QtGui import QFont, QPainter, QPainterPath, QPixmap
 from PyQt5.QtWidgets import QGraphicsItem
 from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 
@@ -21,6 +20,7 @@ from derivgui.core.geometry import (
     sample_curve,
 )
 from derivgui.ui.static_layer import StaticLayerView
+from derivgui.ui.tuning import fit_pixmap_cache, note_pixmap_caches
 
 COLORS = {
     "f": "#1f77b4",
@@ -31,8 +31,6 @@ COLORS = {
     "point": "#222222",
 }
 UNDEFINED_COLOR = "#a02020"  # the hollow marker and its words where f(a) is undefined
-
-_cached_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # view -> items drawn from caches
 
 
 def cache_as_pixmaps(view: pg.GraphicsView, items) -> None:
@@ -45,24 +43,8 @@ def cache_as_pixmaps(view: pg.GraphicsView, items) -> None:
     """
     for item in items:
         item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-    _cached_views[view] = _cached_views.get(view, 0) + len(items)
-    fit_pixmap_cache()
-
-
-def fit_pixmap_cache() -> None:
-    """Let QPixmapCache hold every view's caches (10 MB by default; a cache is up to a viewport,
-    ~1.3 MB for the 2D view of a 1500x950 window): caches that do not fit evict one another, and
-    every paint draws them again."""
-    needed_kb = 10240
-    for view, count in list(_cached_views.items()):
-        try:
-            ratio = view.devicePixelRatioF()
-            size = view.viewport().size()
-        except RuntimeError:  # the view is gone
-            continue
-        needed_kb += int(2 * count * size.width() * size.height() * 4 * ratio * ratio / 1024)
-    if QPixmapCache.cacheLimit() < needed_kb:
-        QPixmapCache.setCacheLimit(needed_kb)
+    note_pixmap_caches(view, len(items))
+    fit_pixmap_cache()  # process-wide: QPixmapCache's limit (see tuning)
 
 
 def paint_viewport_opaquely(view: pg.GraphicsView) -> None:

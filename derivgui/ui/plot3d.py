@@ -19,7 +19,6 @@ pieces, one per turn of the event loop, each once llvmpipe has rasterized the on
 from __future__ import annotations
 
 import ctypes
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +60,7 @@ from derivgui.core.surface import (
     tangent_plane_patch,
     to_box,
 )
+from derivgui.ui.tuning import keep_heap_for_llvmpipe
 
 HALF_XY = 5.0  # the x and y ranges map to [-5, 5] in the scene
 HALF_Z = 3.0  # the robust height range maps to [-3, 3]
@@ -359,29 +359,6 @@ _RENDER_EVENT = QEvent.Type(QEvent.registerEventType())
 # A new surface is drawn into the cached frame this many faces per turn of the event loop, so that
 # a 200x200 surface (79,202 faces, ~10 ms of llvmpipe vertex work on the GUI thread) never stalls it.
 FACES_PER_PIECE = 8192
-_malloc_tuned = False
-
-
-def _keep_heap_for_llvmpipe() -> None:
-    """Keep 16 MB of freed memory at the top of the heap (glibc's M_TOP_PAD).
-
-    llvmpipe allocates and frees its per-frame buffers on the drawing thread; with glibc's
-    defaults the heap is trimmed after each frame and the next frame page-faults it back in:
-    measured, a 200x200 surface took 21 ms of GUI-thread time to draw instead of 10-12 ms.
-    """
-    global _malloc_tuned
-    if _malloc_tuned or not sys.platform.startswith("linux"):
-        return
-    _malloc_tuned = True
-    try:
-        renderer = GL.glGetString(GL.GL_RENDERER) or b""
-        if b"llvmpipe" not in renderer and b"softpipe" not in renderer:
-            return
-        libc = ctypes.CDLL(None)
-        m_top_pad = -2
-        libc.mallopt(m_top_pad, 16 << 20)
-    except (OSError, AttributeError, GL.GLError):
-        pass
 
 
 _FLIP_Y = QMatrix4x4(1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1)
@@ -880,7 +857,7 @@ class Plot3DView(gl.GLViewWidget):
                 or self.height() <= 0:
             return  # showEvent and initializeGL ask again
         self.makeCurrent()
-        _keep_heap_for_llvmpipe()
+        keep_heap_for_llvmpipe()  # process-wide, once: glibc's M_TOP_PAD (see tuning)
         ratio = self.devicePixelRatioF()
         ready = self.render_offscreen(round(self.width() * ratio), round(self.height() * ratio))
         self.doneCurrent()
