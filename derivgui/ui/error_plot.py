@@ -302,15 +302,17 @@ class ErrorPlot(QWidget):
         if abs(item.layout.rowMinimumHeight(0) - height) > 0.5:
             item.layout.setRowFixedHeight(0, height)
 
-    def show_no_tangent(self, reason: str) -> None:
+    def show_no_tangent(self, reason: str, vertical: bool = False) -> None:
         """At a point where f′(a) does not exist there is nothing for the secant to converge to:
-        no curves, and the reason where the note usually explains the V."""
+        no curves, and the reason where the note usually explains the V. A vertical tangent is a
+        tangent, so the note does not deny it: its slope is what has no finite value."""
         self.errors = None
         for curve in (self.forward, self.central, self.order1, self.order2):
             curve.setData([], [])
         self.best.setData([], [])
         self._show_best("")
-        self.note.setText(f"No tangent at a ({reason}): the secant slope has no single value to converge to, "
+        what = "No finite tangent slope at a" if vertical else "No tangent at a"
+        self.note.setText(f"{what} ({reason}): the secant slope has no single value to converge to, "
                           "so there is no error to plot. Move a off this point.")
         self.plot.static_layer.invalidate()
 

@@ -1020,7 +1020,8 @@ class MainWindow(QMainWindow):
             if verdict.exists:
                 self.error_plot.set_errors(step_errors(value_and_grad, a, tangent=verdict.value))
             else:
-                self.error_plot.show_no_tangent(verdict.describe().removeprefix("no derivative: "))
+                self.error_plot.show_no_tangent(verdict.describe().removeprefix("no derivative: "),
+                                                vertical=verdict.kind == "vertical")
         else:
             self._error_key = None  # recompute when the dock is shown again
 

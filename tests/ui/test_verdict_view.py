@@ -85,3 +85,8 @@ def test_an_expression_undefined_everywhere_claims_no_derivative(qtbot, window):
     type_expression(qtbot, window, "1/0")
     qtbot.waitUntil(lambda: "undefined everywhere" in window.formula.text(), timeout=20000)
     assert "= 0" not in window.formula.text()
+
+
+def test_error_plot_does_not_deny_a_vertical_tangent(qtbot, window):
+    _at(qtbot, window, "cbrt(x)", 0.0)
+    qtbot.waitUntil(lambda: "No finite tangent slope at a" in window.error_plot.note.text(), timeout=5000)
