@@ -263,23 +263,25 @@ class SurfacePage(QWidget):
 
     def _show_slice_x(self, report: PointReport, x_range: tuple[float, float] | None = None) -> None:
         """x ↦ f(x, b) at the point; a step of a moves only the point on it (the curve is b's)."""
-        if x_range is not None or self._slice_x_at != report.b:
-            changes = self._branch_changes
-            self.slice_x.set_function(
-                slice_along_x(self._value_and_grad, report.b), x_range=x_range,
-                branch_changes=None if changes is None else lambda x, b=report.b: changes(x, np.full_like(x, b)))
-            self._slice_x_at = report.b
-        self.slice_x.set_report(report.along_x)
+        with self.slice_x.placing_once():  # a new curve and its point: labels placed once
+            if x_range is not None or self._slice_x_at != report.b:
+                changes = self._branch_changes
+                self.slice_x.set_function(
+                    slice_along_x(self._value_and_grad, report.b), x_range=x_range,
+                    branch_changes=None if changes is None else lambda x, b=report.b: changes(x, np.full_like(x, b)))
+                self._slice_x_at = report.b
+            self.slice_x.set_report(report.along_x)
 
     def _show_slice_y(self, report: PointReport, y_range: tuple[float, float] | None = None) -> None:
         """y ↦ f(a, y) at the point; a step of b moves only the point on it."""
-        if y_range is not None or self._slice_y_at != report.a:
-            changes = self._branch_changes
-            self.slice_y.set_function(
-                slice_along_y(self._value_and_grad, report.a), x_range=y_range,
-                branch_changes=None if changes is None else lambda y, a=report.a: changes(np.full_like(y, a), y))
-            self._slice_y_at = report.a
-        self.slice_y.set_report(report.along_y)
+        with self.slice_y.placing_once():  # a new curve and its point: labels placed once
+            if y_range is not None or self._slice_y_at != report.a:
+                changes = self._branch_changes
+                self.slice_y.set_function(
+                    slice_along_y(self._value_and_grad, report.a), x_range=y_range,
+                    branch_changes=None if changes is None else lambda y, a=report.a: changes(np.full_like(y, a), y))
+                self._slice_y_at = report.a
+            self.slice_y.set_report(report.along_y)
 
     def _update_gradient(self) -> None:
         report = self.report

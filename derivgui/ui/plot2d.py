@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
@@ -636,6 +637,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
         item.getViewBox().sigResized.connect(self._on_view_resized)
         self._moving_handle = False
+        self._placement_deferred = self._placement_pending = False  # see ``placing_once``
         if cache_static:
             self._cache_static_items(static_curves)
 
@@ -754,6 +756,20 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             self.handle.setPen(pen)
             self.handle.setSymbol("crosshair" if on else "o")
 
+    @contextmanager
+    def placing_once(self):
+        """Place the labels and legend once, at the end, for a new function and point together
+        (``set_function`` then ``set_report``): each places them, and a placement costs about
+        0.4 ms, a fifth of a slice plot's share of a 3D step (benchmarks/ui.py section 6)."""
+        self._placement_deferred = True
+        try:
+            yield
+        finally:
+            self._placement_deferred = False
+            if self._placement_pending:
+                self._placement_pending = False
+                self._place_overlays()
+
     def _place_overlays(self) -> None:
         """Place the labels, the undefined marker and the legend for the view as it is now.
 
@@ -763,6 +779,9 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         labels placed before it; a label whose point is off the view is hidden. Then the legend
         takes a corner clear of all of them.
         """
+        if self._placement_deferred:
+            self._placement_pending = True
+            return
         report = self._report
         view_box = self.getPlotItem().getViewBox()
         width, height = view_box.width(), view_box.height()
