@@ -127,7 +127,7 @@ import numpy as np
 t1 = time.perf_counter()
 import derivgui
 t2 = time.perf_counter()
-import derivgui.core.engine  # what compile_expr would import on first use: PyTensor
+import derivgui.compiler.engine  # what compile_expr would import on first use: PyTensor
 t3 = time.perf_counter()
 f = derivgui.compile_expr(sys.argv[1])
 t4 = time.perf_counter()
@@ -286,7 +286,7 @@ def main() -> None:
     cold_2 = cold(next(t for t, n, _ in CASES if n == 2))
 
     import derivgui
-    from derivgui.core.engine import kernel_cache
+    from derivgui.compiler.engine import kernel_cache
 
     warm_ms, hit_ms = warm(derivgui.compile_expr, kernel_cache)
     evals = evaluation(derivgui.compile_expr)

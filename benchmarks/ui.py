@@ -272,8 +272,10 @@ class Probe:
 
     def install(self) -> None:
         """Patch the classes (before the window exists, so its signal connections see the wrappers)."""
-        from derivgui.core import compiled
-        from derivgui.ui import main_window, plot2d, readouts, worker
+        from derivgui.numeric import compiled
+        from derivgui.ui import main_window, worker
+        from derivgui.ui.panels import readouts
+        from derivgui.ui.view2d import plot2d
 
         probe = self
 
@@ -326,7 +328,8 @@ class Probe:
         """The 3D page: surface sampling and meshing, the point's overlays, and the GL view's paints."""
         import pyqtgraph.opengl as gl
 
-        from derivgui.ui import main_window, page3d, plot3d
+        from derivgui.ui import main_window
+        from derivgui.ui.view3d import page3d, plot3d
 
         self.wrap(page3d, "sample_surface", "sample_surface")  # page3d calls it by its imported name
         for name in ("_redraw_surface",):
@@ -907,7 +910,7 @@ class Session:
         from PyQt5.QtCore import QEvent, QObject
         from PyQt5.QtWidgets import QDoubleSpinBox, QLabel
 
-        from derivgui.ui import page3d
+        from derivgui.ui.view3d import page3d
 
         w = self.window
         log(f"\n== 6. 3D view: {self.SURFACE_TEXT} — point step -> overlays, readouts, GL view and slices painted; "
@@ -1103,7 +1106,7 @@ class Session:
         from PyQt5.QtCore import Qt, QTimer
         from PyQt5.QtTest import QTest
 
-        from derivgui.ui import page3d
+        from derivgui.ui.view3d import page3d
 
         w = self.window
         n_ranges, n_expr = self.args.surface_ranges, self.args.surface_expressions
@@ -1187,7 +1190,7 @@ class Session:
     def bench_soak(self) -> None:
         from PyQt5.QtCore import Qt, QTimer
 
-        from derivgui.core import compiled
+        from derivgui.numeric import compiled
 
         n, steps = self.args.soak_expressions, self.args.soak_steps
         log(f"\n== 5. soak: {n} expressions and {steps} slider steps in one window ==")
@@ -1332,9 +1335,9 @@ def _union_length(spans: list[tuple[float, float]]) -> float:
 STARTUP_CHILD = r"""
 import json, sys, time
 marks = {"interpreter": time.time()}
-from derivgui import app as derivgui_app
-from derivgui.core import program_cache
-derivgui_app.start_compilers()  # as derivgui.app.run_gui does, before Qt: cache on, compile process starting
+from derivgui.app import startup as derivgui_app
+from derivgui.compiler import program_cache
+derivgui_app.start_compilers()  # as derivgui.app.startup.run_gui does, before Qt: cache on, compile process starting
 marks["compile process started"] = time.time()
 from PyQt5.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QTimer
 QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)

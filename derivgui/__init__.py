@@ -14,23 +14,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from derivgui.core.errors import ExpressionError
-from derivgui.core.version import __version__
+from derivgui.expr.errors import ExpressionError
+from derivgui.version import __version__
 
 if TYPE_CHECKING:
-    from derivgui.core.compiled import CompiledExpression
-    from derivgui.core.engine import compile_expr
+    from derivgui.compiler.engine import compile_expr
+    from derivgui.numeric.compiled import CompiledExpression
 
 __all__ = ["CompiledExpression", "ExpressionError", "compile_expr", "__version__"]
 
 
 def __getattr__(name: str):
     if name == "CompiledExpression":
-        from derivgui.core.compiled import CompiledExpression
+        from derivgui.numeric.compiled import CompiledExpression
 
         return CompiledExpression
     if name == "compile_expr":
-        from derivgui.core.engine import compile_expr
+        from derivgui.compiler.engine import compile_expr
 
         return compile_expr
     raise AttributeError(f"module 'derivgui' has no attribute {name!r}")

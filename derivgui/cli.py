@@ -2,7 +2,7 @@
 
 Only argparse is imported up front, so ``derivgui --help`` answers at once; Qt and PyTensor are
 imported when they are needed. ``export`` runs the same code as File ▸ Export…
-(``derivgui.ui.export``): 2D pictures are drawn with Qt's ``offscreen`` platform, and a 3D
+(``derivgui.ui.export.scene``): 2D pictures are drawn with Qt's ``offscreen`` platform, and a 3D
 surface, which needs OpenGL, uses $DISPLAY if there is one or else a private Xvfb that the
 command starts on a free display number and stops when it ends.
 """
@@ -185,7 +185,7 @@ def _check_counts(name: str, values: list[float] | None, allowed: tuple[int, ...
 
 
 def _check_value(option: str, field: str, value: float) -> float:
-    from derivgui.core.state import check_field
+    from derivgui.model.state import check_field
 
     try:
         return check_field(field, value)
@@ -195,7 +195,7 @@ def _check_value(option: str, field: str, value: float) -> float:
 
 
 def _check_range(option: str, lo: float, hi: float) -> tuple[float, float]:
-    from derivgui.core.state import check_range
+    from derivgui.model.state import check_range
 
     if not lo < hi:
         raise CommandError(f"{option} {lo:g} {hi:g}: the first number must be smaller")
@@ -207,12 +207,12 @@ def _check_range(option: str, lo: float, hi: float) -> tuple[float, float]:
 
 def build_state(args, expression, session_state=None) -> object:
     """The AppState the options describe: defaults, then the session, then the options."""
-    from derivgui.core.state import AppState
+    from derivgui.model.state import AppState
 
     if session_state is not None:
         state = session_state
     elif args.session:
-        from derivgui.core.session import load_session
+        from derivgui.model.session import load_session
 
         state, _history = load_session(args.session)
     else:
@@ -244,7 +244,7 @@ def build_state(args, expression, session_state=None) -> object:
                 raise CommandError("--range takes two numbers (X0 X1) for a function of x alone")
             changes["x_range"] = pairs[0]
     elif two and not (args.session and state.surface_range_custom):
-        from derivgui.core.surface import default_surface_range
+        from derivgui.numeric.surface import default_surface_range
 
         x_range, y_range = default_surface_range(expression.normalized)
         changes.update(surface_x_range=x_range, surface_y_range=y_range)
@@ -281,14 +281,14 @@ def _signal_name(signum: int) -> str:
 
 
 def _interrupted() -> int | None:
-    from derivgui.core.atomic import interrupted
+    from derivgui.files.atomic import interrupted
 
     return interrupted()
 
 
 def _checkpoint() -> None:
     """Stop here if a signal asked for it: nothing has been written yet."""
-    from derivgui.core.exporting import ExportCancelled
+    from derivgui.files.exporting import ExportCancelled
 
     if _interrupted() is not None:
         raise ExportCancelled
@@ -305,10 +305,10 @@ def _interrupted_exit(signum: int, output: str, written: bool = False) -> int:
 
 
 def _export(args) -> int:
-    from derivgui.core import exporting as ex
-    from derivgui.core.atomic import WriteInterrupted, check_writable
-    from derivgui.core.errors import ExpressionError
-    from derivgui.core.session import SessionError
+    from derivgui.expr.errors import ExpressionError
+    from derivgui.files import exporting as ex
+    from derivgui.files.atomic import WriteInterrupted, check_writable
+    from derivgui.model.session import SessionError
 
     try:
         fmt = ex.format_for_path(args.output)
@@ -333,11 +333,11 @@ def _export(args) -> int:
         first_file = ex.sequence_names(args.output, frames)[0] if fmt == "png-sequence" else args.output
         check_writable(first_file)
 
-        from derivgui.core.parse import parse
+        from derivgui.expr.parse import parse
 
         session_state = None
         if args.session:
-            from derivgui.core.session import load_session
+            from derivgui.model.session import load_session
 
             warnings: list[str] = []
             session_state, _history = load_session(args.session, warnings)
@@ -364,7 +364,7 @@ def _export(args) -> int:
                                "animation have their own")
         _checkpoint()
 
-        from derivgui.core.compile_process import CompileProcessDied, compile_with_budget
+        from derivgui.compiler.compile_process import CompileProcessDied, compile_with_budget
 
         try:  # in a child process with a time budget, so that a signal can stop it at once
             compiled = compile_with_budget(text, cancelled=lambda: _interrupted() is not None)
@@ -373,7 +373,7 @@ def _export(args) -> int:
             raise
         _checkpoint()
         if fmt == "csv":  # numbers only: no Qt at all
-            from derivgui.core.atomic import atomic_open
+            from derivgui.files.atomic import atomic_open
 
             vg = compiled.value_and_grad
             if two:
@@ -411,10 +411,10 @@ def _export(args) -> int:
 
 
 def _render(compiled, state, args, fmt: str, size: tuple[int, int], frames: int, two: bool) -> list[str]:
-    from derivgui.core import exporting as ex
+    from derivgui.files import exporting as ex
 
     with qt_application(needs_opengl=two) as _app:
-        from derivgui.ui.export import ExportRequest, ExportScene, export_file
+        from derivgui.ui.export.scene import ExportRequest, ExportScene, export_file
 
         request = ExportRequest(path=args.output, format=fmt, width=size[0], height=size[1], scale=args.scale,
                                 frames=frames, animation=args.animation, samples=args.samples,
@@ -568,7 +568,7 @@ def _on_signal(signum, _frame) -> None:
     # Only flags: an exception raised here could surface inside a Qt callback, where PyQt aborts
     # the process before any clean-up runs. Exports check them between steps and frames, and a
     # file is never renamed into place after the signal. A second signal ends the process at once.
-    from derivgui.core.atomic import interrupt, interrupted
+    from derivgui.files.atomic import interrupt, interrupted
 
     if interrupted() is not None:
         signal.signal(signum, signal.SIG_DFL)
@@ -628,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     """The ``derivgui`` command (its entry point): the window (``app.run_gui``), or ``export`` without one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "export":
-        from derivgui.core.atomic import interrupted, reset_interrupt
+        from derivgui.files.atomic import interrupted, reset_interrupt
 
         reset_interrupt()
         with _signals_cancel_writes():
@@ -646,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = gui_parser()
     args, qt_args = parser.parse_known_args(argv)
     if args.version:
-        from derivgui.core.version import __version__
+        from derivgui.version import __version__
 
         print(f"{PROG} {__version__}")
         return 0
@@ -655,6 +655,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 2
-    from derivgui.app import run_gui
+    from derivgui.app.startup import run_gui
 
     return run_gui(qt_args, session=args.session)

@@ -150,8 +150,8 @@ def test_gif_and_png_frames(tmp_path):
 
 
 def test_session_file(tmp_path):
-    from derivgui.core.session import save_session
-    from derivgui.core.state import AppState
+    from derivgui.model.session import save_session
+    from derivgui.model.state import AppState
 
     state = AppState()
     state.update(expression="cos(x)", a=2.0, delta_a=0.1, x_range=(-1.0, 3.0))
@@ -173,14 +173,14 @@ def test_session_file(tmp_path):
 
 def _plot3d_importable() -> bool:
     try:
-        import derivgui.ui.plot3d  # noqa: F401
+        import derivgui.ui.view3d.plot3d  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 @pytest.mark.gl
-@pytest.mark.skipif(not _plot3d_importable(), reason="derivgui.ui.plot3d cannot be imported")
+@pytest.mark.skipif(not _plot3d_importable(), reason="derivgui.ui.view3d.plot3d cannot be imported")
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="3D without a display needs Xvfb (apt-get install xvfb)")
 def test_png_3d_without_display(tmp_path):
     out = tmp_path / "surface.png"

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derivgui.core.session import FORMAT, SessionError, load_session, loads
-from derivgui.core.state import AppState
+from derivgui.model.session import FORMAT, SessionError, load_session, loads
+from derivgui.model.state import AppState
 from tests.fifo import unblock_fifo_later
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -262,7 +262,7 @@ def test_random_settings_never_stop_the_window(qtbot, tmp_path, capfd, text, his
 
 
 def test_settings_that_are_not_a_file(qtbot, tmp_path, special_files, capfd):
-    from derivgui.app import safe_settings
+    from derivgui.app.startup import safe_settings
 
     # A FIFO would block QSettings (and the start) for ever: it is never opened.
     unblock_fifo_later(special_files["fifo"])
@@ -305,7 +305,7 @@ def gui_window(qtbot, tmp_path):
                                                                      HealthCheck.too_slow])
 @given(text=session_texts())
 def test_open_session_reports_and_keeps_the_window(gui_window, message_boxes, tmp_path_factory, capfd, text):
-    from derivgui.ui.export_dialog import open_session
+    from derivgui.ui.export.dialog import open_session
 
     path = tmp_path_factory.mktemp("s") / "s.derivgui.json"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
@@ -325,7 +325,7 @@ def test_open_session_reports_and_keeps_the_window(gui_window, message_boxes, tm
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
 def test_open_session_refuses_special_files_at_once(gui_window, message_boxes, special_files, kind):
-    from derivgui.ui.export_dialog import open_session
+    from derivgui.ui.export.dialog import open_session
 
     unblock_fifo_later(special_files["fifo"])
     start = time.monotonic()
@@ -337,7 +337,7 @@ def test_open_session_refuses_special_files_at_once(gui_window, message_boxes, s
 
 def test_export_dialog_refuses_sizes_past_the_limits(qtbot, gui_window, tmp_path):
     """A GIF keeps every frame in memory: 120 frames of 2000 × 2000 used to be drawn (about 0.5 GB)."""
-    from derivgui.ui.export_dialog import install_export_actions
+    from derivgui.ui.export.dialog import install_export_actions
 
     qtbot.waitUntil(lambda: gui_window.compiled is not None, timeout=20000)
     dialog = install_export_actions(gui_window).open_dialog("gif")

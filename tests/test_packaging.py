@@ -25,7 +25,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_resources(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("derivgui/resources/lessons/lessons.json", "derivgui/resources/icons/derivgui.svg",
-                   "derivgui/resources/derivgui.desktop", "derivgui/core/engine.py", "derivgui/ui/main_window.py"):
+                   "derivgui/resources/derivgui.desktop", "derivgui/compiler/engine.py", "derivgui/ui/main_window.py"):
         assert needed in names
     assert not any("screenshots" in name for name in names)
     entry_points = zipfile.ZipFile(wheel).read(
@@ -37,7 +37,7 @@ def test_resources_load_from_a_non_editable_install(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True)
-    code = ("import derivgui.resources_path as r, derivgui.core.lessons as l; "
+    code = ("import derivgui.resources_path as r, derivgui.model.lessons as l; "
             "print(r.__file__); print(len(l.load_lessons())); print(r.resource('icons', 'derivgui.svg').is_file())")
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run([sys.executable, "-I", "-c", code.replace("import", "import sys; sys.path.insert(0, "

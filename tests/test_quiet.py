@@ -1,6 +1,6 @@
 """Normal use prints nothing on the terminal: no NumPy, PyTensor or pyqtgraph warnings.
 
-A scripted classroom session runs the real window (``derivgui.app.run_gui``, compile processes
+A scripted classroom session runs the real window (``derivgui.app.startup.run_gui``, compile processes
 included) in a subprocess: it types expressions that are undefined, infinite or jumping in places,
 moves a and Δa to ordinary and extreme values, zooms, plays the Δa → 0 sweep, checks a typed
 derivative and opens the 3D view. Everything it writes to stderr is a warning someone would see.
@@ -27,7 +27,7 @@ from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QApplication
 
 import derivgui.ui.main_window as main_window
-from derivgui.app import run_gui
+from derivgui.app.startup import run_gui
 
 EXPRESSIONS_2D = {expressions_2d!r}
 EXPRESSIONS_3D = {expressions_3d!r}

@@ -34,25 +34,25 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from derivgui.core.check import evaluate_formula, nonsmooth_points
-from derivgui.core.functions import ALIASES, FUNCTIONS
-from derivgui.core.geometry import format_number, judged_secant_report, robust_y_range
-from derivgui.core.lessons import Lesson, load_lessons
-from derivgui.core.state import AppState
-from derivgui.core.steps import step_errors
-from derivgui.core.surface import default_surface_range, judged_point_report, slice_along_x
+from derivgui.expr.functions import ALIASES, FUNCTIONS
+from derivgui.model.lessons import Lesson, load_lessons
+from derivgui.model.state import AppState
+from derivgui.numeric.check import evaluate_formula, nonsmooth_points
+from derivgui.numeric.geometry import format_number, judged_secant_report, robust_y_range
+from derivgui.numeric.steps import step_errors
+from derivgui.numeric.surface import default_surface_range, judged_point_report, slice_along_x
 from derivgui.resources_path import resource
-from derivgui.ui.check_panel import CheckPanel
-from derivgui.ui.controls import PointControl, RangeControl, StepControl
-from derivgui.ui.editor import ExpressionEditor, nowhere_finite
-from derivgui.ui.error_plot import ErrorPlot
-from derivgui.ui.export_dialog import install_export_actions
-from derivgui.ui.lessons_panel import LessonsDock
-from derivgui.ui.one_line_label import OneLineLabel
-from derivgui.ui.plot2d import Plot2DView
-from derivgui.ui.readouts import ALONG_X, ALONG_Y, SlopeReadouts
-from derivgui.ui.sweep import DeltaSweep
+from derivgui.ui.export.dialog import install_export_actions
+from derivgui.ui.panels.check_panel import CheckPanel
+from derivgui.ui.panels.controls import PointControl, RangeControl, StepControl
+from derivgui.ui.panels.editor import ExpressionEditor, nowhere_finite
+from derivgui.ui.panels.lessons_panel import LessonsDock
+from derivgui.ui.panels.one_line_label import OneLineLabel
+from derivgui.ui.panels.readouts import ALONG_X, ALONG_Y, SlopeReadouts
+from derivgui.ui.panels.sweep import DeltaSweep
 from derivgui.ui.tuning import freeze_long_lived_heap
+from derivgui.ui.view2d.error_plot import ErrorPlot
+from derivgui.ui.view2d.plot2d import Plot2DView
 from derivgui.ui.worker import MAIN, CompileService
 
 # Settings are written once the user has paused this long: the ini file's write blocks the GUI
@@ -1097,7 +1097,7 @@ class MainWindow(QMainWindow):
         """The two-variable page (``page3d.SurfacePage``), built the first time it is needed: its
         OpenGL imports and widgets are not needed for the first plot of an f(x)."""
         if self._page3d is None:
-            from derivgui.ui.page3d import SurfacePage
+            from derivgui.ui.view3d.page3d import SurfacePage
 
             self._page3d = SurfacePage()
             self._fit_page3d(self._page3d)
@@ -1279,7 +1279,7 @@ class MainWindow(QMainWindow):
         import stat
         import sys
 
-        from derivgui.core.session import HISTORY_LIMIT, SessionError, clean_history, decode_json, describe_file_type
+        from derivgui.model.session import HISTORY_LIMIT, SessionError, clean_history, decode_json, describe_file_type
 
         problems: list[str] = []
         state = AppState()
@@ -1335,7 +1335,7 @@ class MainWindow(QMainWindow):
         """The editor's history from the settings, as ``_load_state`` checked it (text entries only)."""
         history = getattr(self, "_loaded_history", None)
         if history is None:
-            from derivgui.core.session import clean_history, decode_json
+            from derivgui.model.session import clean_history, decode_json
 
             try:
                 raw = self.settings.value("editor/history")
@@ -1348,7 +1348,7 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         """Write the state, history, geometry and docks; never NaN or inf (unusable values are saved as defaults)."""
-        from derivgui.core.session import clean_history
+        from derivgui.model.session import clean_history
 
         try:
             state_json = json.dumps(self.state.to_safe_dict(), allow_nan=False)

@@ -16,7 +16,7 @@ retried once before anything is reported. Only results that answer their channel
 request are delivered.
 
 When the application turned the on-disk cache on (``core.program_cache.enable``, as
-``derivgui.app.run_gui`` does), a lane looks there after the kernel cache and before asking a
+``derivgui.app.startup.run_gui`` does), a lane looks there after the kernel cache and before asking a
 compile process: the window's first plot then needs no PyTensor and no child's answer. What a
 child compiled (and the derivative formulas it wrote) is saved there afterwards, on the cache's
 own writer thread.
@@ -30,8 +30,8 @@ import traceback
 
 from PyQt5.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
-from derivgui.core import program_cache
-from derivgui.core.compile_process import (
+from derivgui.compiler import program_cache
+from derivgui.compiler.compile_process import (
     COMPILE_BUDGET_S,
     CompileProcess,
     CompileProcessDied,
@@ -39,9 +39,9 @@ from derivgui.core.compile_process import (
     CompileTimeout,
     shared_pool,
 )
-from derivgui.core.compiled import CompiledExpression, Kernel, kernel_cache
-from derivgui.core.errors import ExpressionError
-from derivgui.core.parse import Expression, parse
+from derivgui.expr.errors import ExpressionError
+from derivgui.expr.parse import Expression, parse
+from derivgui.numeric.compiled import CompiledExpression, Kernel, kernel_cache
 
 MAIN = "main"
 

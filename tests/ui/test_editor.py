@@ -8,8 +8,8 @@ import pytest
 from PyQt5.QtCore import Qt
 
 import derivgui
-from derivgui.ui.editor import ExpressionEditor, nowhere_finite
-from derivgui.ui.export import image_array
+from derivgui.ui.export.scene import image_array
+from derivgui.ui.panels.editor import ExpressionEditor, nowhere_finite
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """The app ends without a crash however it is closed: 50 real processes, every order of ending.
 
-Each child builds the window as ``derivgui`` does (``derivgui.app.build_window``, private settings),
+Each child builds the window as ``derivgui`` does (``derivgui.app.startup.build_window``, private settings),
 shows it, waits for the first plot, for the 3D page also for an f(x, y), and then ends in one of the
 orders below. A negative return code is a signal: a crash at exit (it used to be a segmentation fault
-in PyQt's exit-time clean-up in some runs, see ``derivgui.app.release_windows``).
+in PyQt's exit-time clean-up in some runs, see ``derivgui.app.startup.release_windows``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import atexit, sys, time, weakref
 order, page, ini = sys.argv[1], sys.argv[2], sys.argv[3]
 from PyQt5 import sip
 from PyQt5.QtWidgets import QApplication
-from derivgui import app as derivgui_app
+from derivgui.app import startup as derivgui_app
 
 LEFT = "LEFT FOR PYQT'S EXIT CLEAN-UP:"
 

@@ -16,9 +16,9 @@ from PyQt5.QtGui import QImage, QKeySequence
 from PyQt5.QtWidgets import QApplication, QLabel, QMessageBox
 
 import derivgui
-from derivgui.core.exporting import ExportCancelled, ExportError
-from derivgui.ui.export import ExportRequest, ExportScene, export_animation, export_delta_sweep, image_array
-from derivgui.ui.export_dialog import install_export_actions
+from derivgui.files.exporting import ExportCancelled, ExportError
+from derivgui.ui.export.dialog import install_export_actions
+from derivgui.ui.export.scene import ExportRequest, ExportScene, export_animation, export_delta_sweep, image_array
 from tests.ui.conftest import type_expression
 
 F_BLUE = (0x1F, 0x77, 0xB4)
@@ -427,7 +427,7 @@ def test_caption_flag_of_the_command(tmp_path):
 def test_dialog_animation_with_progress(tmp_path, qtbot, window, actions, monkeypatch):
     from PIL import Image
 
-    import derivgui.ui.export_dialog as export_dialog
+    import derivgui.ui.export.dialog as export_dialog
 
     seen = []
     original = export_dialog.export_file
@@ -459,7 +459,7 @@ def test_dialog_animation_with_progress(tmp_path, qtbot, window, actions, monkey
 
 
 def test_cancel_button_of_the_progress_dialog(tmp_path, window, actions, monkeypatch):
-    import derivgui.ui.export_dialog as export_dialog
+    import derivgui.ui.export.dialog as export_dialog
 
     original = export_dialog.export_file
 
@@ -553,7 +553,7 @@ def ink_extent(image: QImage, right_margin: int = 0) -> tuple[float, float]:
 @pytest.mark.parametrize("size", [(1600, 1000), (800, 1000), (1200, 500)])
 def test_surface_png_is_framed_to_fill_the_picture(qtbot, window, size):
     """A 3D PNG used to show the box in the middle half of an empty picture."""
-    from derivgui.ui.export import COLOR_BAR_WIDTH
+    from derivgui.ui.export.scene import COLOR_BAR_WIDTH
 
     type_expression(qtbot, window, "x^2*y + y")
     for scene in (ExportScene.from_window(window), ExportScene.offscreen(window.compiled, window.state)):
@@ -690,7 +690,7 @@ def test_corrupt_session_is_reported_and_the_view_kept(tmp_path, qtbot, window, 
 def test_corrupt_settings_never_stop_the_app(qtbot, tmp_path, content):
     from PyQt5.QtCore import QSettings
 
-    from derivgui.core.state import AppState
+    from derivgui.model.state import AppState
     from derivgui.ui.main_window import MainWindow
 
     path = tmp_path / "derivgui.ini"

@@ -22,7 +22,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from derivgui.core.lessons import load_lessons
+from derivgui.model.lessons import load_lessons
 from tests.ui.conftest import open_window, type_expression
 
 TWO_D_ESSENTIALS = ("pointSpin", "deltaSpin", "secantSlopeLabel", "tangentSlopeLabel", "slopeErrorLabel",
@@ -312,7 +312,7 @@ def test_expression_syntax_lists_the_unicode_it_takes(qtbot, window):
 
 
 def test_the_syntax_help_examples_parse():
-    from derivgui.core.parse import parse
+    from derivgui.expr.parse import parse
     from derivgui.ui.main_window import UNICODE_SYNTAX
 
     for _symbol, _meaning, examples in UNICODE_SYNTAX:

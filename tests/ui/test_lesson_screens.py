@@ -15,8 +15,8 @@ import pytest
 from PyQt5.QtCore import QRect
 from PyQt5.QtGui import QImage
 
-from derivgui.core.lessons import load_lessons
-from derivgui.ui.plot2d import COLORS
+from derivgui.model.lessons import load_lessons
+from derivgui.ui.view2d.plot2d import COLORS
 from tests.ui.test_lessons import load
 
 MIN_INK = 0.01  # of the plot area's pixels drawn in a colour (not the white, nor the faint grid)

@@ -7,7 +7,7 @@ import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QDoubleSpinBox, QLabel, QLineEdit, QToolButton
 
-from derivgui.core.lessons import lesson_by_id, load_lessons
+from derivgui.model.lessons import lesson_by_id, load_lessons
 from tests.ui.conftest import type_expression
 
 
@@ -317,7 +317,7 @@ def test_play_at_the_end_starts_over_and_the_button_shows_its_state(qtbot, windo
 
 
 def test_the_sweep_starts_over_from_where_it_started():
-    from derivgui.ui.sweep import DeltaSweep
+    from derivgui.ui.panels.sweep import DeltaSweep
 
     sweep = DeltaSweep()
     steps = []

@@ -7,7 +7,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QGuiApplication
 from PyQt5.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-from derivgui.ui.one_line_label import ELLIPSIS, OneLineLabel
+from derivgui.ui.panels.one_line_label import ELLIPSIS, OneLineLabel
 
 LONG = "autodiff:  f′(x) = " + " + ".join(f"{k}·cos({k}·x)·exp(−x²/{k})" for k in range(1, 40))
 

@@ -13,7 +13,7 @@ import pytest
 from PyQt5.QtCore import QPointF, QRectF
 from PyQt5.QtGui import QFontMetricsF, QImage, QPainterPath, QPolygonF, QVector4D
 
-from derivgui.core.lessons import load_lessons
+from derivgui.model.lessons import load_lessons
 from tests.ui.conftest import type_expression
 from tests.ui.test_lesson_screens import settle
 from tests.ui.test_lessons import load
@@ -226,7 +226,7 @@ def project(view, points) -> np.ndarray:
 @pytest.mark.gl
 @pytest.mark.parametrize("azimuth", [-60.0, 30.0, 135.0, 210.0])
 def test_height_labels_stand_left_of_the_box(qtbot, window, azimuth):
-    from derivgui.ui.plot3d import HALF_XY, HALF_Z
+    from derivgui.ui.view3d.plot3d import HALF_XY, HALF_Z
 
     type_expression(qtbot, window, "x^2*y + y")
     view = window.plot3d
@@ -267,7 +267,7 @@ def convex_hull(points: np.ndarray) -> list[tuple[float, float]]:
 
 @pytest.mark.gl
 def test_a_small_gradient_is_drawn_long_enough_with_its_scale_said(qtbot, window):
-    from derivgui.ui.plot3d import ARROW_MIN_PX
+    from derivgui.ui.view3d.plot3d import ARROW_MIN_PX
 
     type_expression(qtbot, window, "0.01*(x^2*y + y)")
     window.point.setValue(1.0)
@@ -289,7 +289,7 @@ def test_a_small_gradient_is_drawn_long_enough_with_its_scale_said(qtbot, window
 
 @pytest.mark.gl
 def test_a_point_off_the_surface_is_said_and_pinned_to_the_box(qtbot, window):
-    from derivgui.ui.plot3d import HALF_XY
+    from derivgui.ui.view3d.plot3d import HALF_XY
 
     lesson = load(qtbot, window, "gradient-x2y-plus-y")  # x, y from 0 to 10
     settle(qtbot, window, lesson)
@@ -314,7 +314,7 @@ def test_a_point_off_the_surface_is_said_and_pinned_to_the_box(qtbot, window):
 @pytest.mark.gl
 @pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)])
 def test_gradient_title_fits_its_plot(qtbot, window, size):
-    from derivgui.ui.page3d import GRADIENT_TITLES
+    from derivgui.ui.view3d.page3d import GRADIENT_TITLES
 
     window.resize(*size)
     type_expression(qtbot, window, "x^2*y + y")

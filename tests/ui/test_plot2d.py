@@ -9,7 +9,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QDoubleSpinBox
 
-from derivgui.ui.plot2d import Dots, Segments, VerticalLine
+from derivgui.ui.view2d.plot2d import Dots, Segments, VerticalLine
 from tests.ui.conftest import type_expression
 
 
@@ -128,8 +128,8 @@ def screen_pixels(widget) -> np.ndarray:
 
 
 def test_step_marker_paints_as_an_infinite_line_and_moves_cleanly(qtbot):
-    from derivgui.core.steps import step_errors
-    from derivgui.ui.error_plot import STEP_LABEL_FILL, ErrorPlot
+    from derivgui.numeric.steps import step_errors
+    from derivgui.ui.view2d.error_plot import STEP_LABEL_FILL, ErrorPlot
 
     class Line(pg.InfiniteLine):
         def setValue(self, value, position=None):  # noqa: N802 (pyqtgraph's name)
@@ -166,8 +166,8 @@ def test_step_marker_paints_as_an_infinite_line_and_moves_cleanly(qtbot):
 
 def test_step_marker_label_stays_in_the_plot_and_points_to_a_step_off_it(qtbot):
     """A short plot clipped the label's top; a step past either end of the axis hid it."""
-    from derivgui.core.steps import step_errors
-    from derivgui.ui.error_plot import ErrorPlot
+    from derivgui.numeric.steps import step_errors
+    from derivgui.ui.view2d.error_plot import ErrorPlot
 
     plot = ErrorPlot()
     qtbot.addWidget(plot)
@@ -188,8 +188,8 @@ def test_step_marker_label_stays_in_the_plot_and_points_to_a_step_off_it(qtbot):
 
 
 def test_error_plot_keeps_its_decades_while_the_errors_fit(qtbot):
-    from derivgui.core.steps import step_errors
-    from derivgui.ui.error_plot import ErrorPlot
+    from derivgui.numeric.steps import step_errors
+    from derivgui.ui.view2d.error_plot import ErrorPlot
 
     plot = ErrorPlot()
     qtbot.addWidget(plot)

@@ -10,9 +10,16 @@ from PyQt5.QtCore import QEvent, QPointF, Qt
 from PyQt5.QtGui import QEnterEvent, QImage, QStaticText, QTransform
 from PyQt5.QtWidgets import QApplication, QGroupBox, QLabel, QVBoxLayout
 
-from derivgui.core.geometry import digits_text, secant_report
-from derivgui.ui.controls import CachedFrameGroupBox
-from derivgui.ui.readouts import ALONG_X, ALONG_Y, ONE_VARIABLE, SlopeReadouts, cancellation_html, cancellation_parts
+from derivgui.numeric.geometry import digits_text, secant_report
+from derivgui.ui.panels.controls import CachedFrameGroupBox
+from derivgui.ui.panels.readouts import (
+    ALONG_X,
+    ALONG_Y,
+    ONE_VARIABLE,
+    SlopeReadouts,
+    cancellation_html,
+    cancellation_parts,
+)
 
 
 def pixels(widget) -> np.ndarray:
@@ -105,7 +112,7 @@ def _compiled(text: str):
 def test_exp_readout_slope_is_the_drawn_lines_slope(qtbot):
     """exp at a = 10, Δa = 1e-15: a + Δa is rounded, the step taken is h = 2^-49 ≈ 1.78e-15, and the
     readout, the drawn secant and (f(a + h) − f(a))/h are one number: 20480 (not 36379.79)."""
-    from derivgui.ui.plot2d import Plot2DView
+    from derivgui.ui.view2d.plot2d import Plot2DView
 
     exp = _compiled("exp(x)")
     a, delta = 10.0, 1e-15

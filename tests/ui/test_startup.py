@@ -8,11 +8,11 @@ import threading
 import numpy as np
 import pytest
 
-from derivgui.core import program_cache
-from derivgui.core.compile_process import CompileProcessDied
-from derivgui.core.compiled import kernel_cache
-from derivgui.core.parse import parse
-from derivgui.core.state import AppState
+from derivgui.compiler import program_cache
+from derivgui.compiler.compile_process import CompileProcessDied
+from derivgui.expr.parse import parse
+from derivgui.model.state import AppState
+from derivgui.numeric.compiled import kernel_cache
 from tests.ui.conftest import open_window, type_expression
 
 
@@ -66,7 +66,7 @@ class _SilentPool:
 
 @pytest.fixture
 def disk_cache(tmp_path, monkeypatch):
-    """The on-disk cache turned on in a private folder, as ``derivgui.app.run_gui`` turns it on."""
+    """The on-disk cache turned on in a private folder, as ``derivgui.app.startup.run_gui`` turns it on."""
     monkeypatch.setenv(program_cache.ENV_DIR, str(tmp_path / "cache"))
     cache = program_cache.enable()
     kernel_cache.clear()  # the first compile must not come from an earlier test's kernels
@@ -77,7 +77,7 @@ def disk_cache(tmp_path, monkeypatch):
 
 
 def test_a_warm_cache_plots_without_the_compile_process(qtbot, settings, disk_cache, monkeypatch):
-    from derivgui.core.engine import compile_program, derivative_formulas
+    from derivgui.compiler.engine import compile_program, derivative_formulas
 
     expression = parse(AppState().expression)
     formulas = derivative_formulas(expression)

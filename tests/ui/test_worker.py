@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from derivgui.core.compile_process import CompilerPool
-from derivgui.core.compiled import kernel_cache
+from derivgui.compiler.compile_process import CompilerPool
+from derivgui.numeric.compiled import kernel_cache
 from derivgui.ui.worker import MAIN, CompileService
 
 # Accepted by compile_expr, takes PyTensor's rewrites about 30 s (100 identical arguments).
