@@ -272,8 +272,9 @@ class Probe:
 
     def install(self) -> None:
         """Patch the classes (before the window exists, so its signal connections see the wrappers)."""
+        from derivgui.app import controller
         from derivgui.numeric import compiled
-        from derivgui.ui import main_window, worker
+        from derivgui.ui import worker
         from derivgui.ui.panels import readouts
         from derivgui.ui.view2d import plot2d
 
@@ -289,15 +290,15 @@ class Probe:
         self.wrap(worker.CompileWorker, "_compiled", "compile (worker)", after=compile_request_done)
 
         def on_compiled_done(args, t0, t1, _cpu) -> None:
-            window, *rest = args
+            control, *rest = args
             # Only a result that became the plotted expression marks "compiled" for its text.
-            if window.compiled is not None and any(arg is window.compiled for arg in rest):
-                probe.compiled_at[window.compiled.text] = (t0, t1)
+            if control.compiled is not None and any(arg is control.compiled for arg in rest):
+                probe.compiled_at[control.compiled.text] = (t0, t1)
 
-        self.wrap(main_window.MainWindow, "_on_compiled", "MainWindow._on_compiled", after=on_compiled_done)
+        self.wrap(controller.Controller, "_on_compiled", "Controller._on_compiled", after=on_compiled_done)
 
         for name in ("update_point", "update_check", "_update_error_plot"):
-            self.wrap(main_window.MainWindow, name, f"MainWindow.{name}")
+            self.wrap(controller.Controller, name, f"Controller.{name}")
         for name in ("set_function", "frame", "resample", "set_report"):
             self.wrap(plot2d.Plot2DView, name, f"Plot2DView.{name}")
         self.wrap(readouts.SlopeReadouts, "show_report", "SlopeReadouts.show_report")
@@ -328,12 +329,11 @@ class Probe:
         """The 3D page: surface sampling and meshing, the point's overlays, and the GL view's paints."""
         import pyqtgraph.opengl as gl
 
-        from derivgui.ui import main_window
+        from derivgui.app import controller
         from derivgui.ui.view3d import page3d, plot3d
 
         self.wrap(page3d, "sample_surface", "sample_surface")  # page3d calls it by its imported name
-        for name in ("_redraw_surface",):
-            self.wrap(main_window.MainWindow, name, f"MainWindow.{name}")
+        self.wrap(controller.Controller, "_redraw_surface", "Controller._redraw_surface")
         for name in ("set_function", "_draw_surface", "set_point"):
             self.wrap(page3d.SurfacePage, name, f"SurfacePage.{name}")
         for name in ("set_surface", "set_point"):
@@ -525,10 +525,10 @@ class Session:
         self.tmp = tempfile.TemporaryDirectory(prefix="derivgui-bench-")
         self.ini = str(Path(self.tmp.name) / "derivgui.ini")
 
-        from derivgui.ui.main_window import MainWindow
+        from derivgui.app.startup import open_window
 
         t0 = perf()
-        self.window = MainWindow(settings=QSettings(self.ini, QSettings.IniFormat))
+        self.window = open_window(QSettings(self.ini, QSettings.IniFormat))
         self.window.show()
         self.probe.plot = self.window.plot2d
         self.wait_until(lambda: self.window.compiled is not None and self.probe.plot_paints
@@ -637,7 +637,7 @@ class Session:
         log("\n== 1. slider step: value change -> view + readouts updated and painted ==")
         n = self.args.steps
         self.window.editor.set_text("sin(x) + x^2/4")
-        self.wait_until(lambda: self.window.last_result_text == "sin(x) + x^2/4", 60, "sin(x) + x^2/4")
+        self.wait_until(lambda: self.window.controller.last_result_text == "sin(x) + x^2/4", 60, "sin(x) + x^2/4")
         self.pump(0.3)
         x0, x1 = self.window.plot2d.visible_x_range()
         lo, hi = x0 + 0.05 * (x1 - x0), x1 - 0.05 * (x1 - x0)
@@ -771,7 +771,7 @@ class Session:
         log(f"{len(ticks)} ticks over {ticks[-1] - ticks[0]:.2f} s; gaps: median {med(gaps):.2f} ms, "
             f"p99 {pct(gaps, 99):.2f} ms, max {gaps[worst]:.2f} ms; "
             f"gaps > 10 ms: {(gaps > 10).sum()}, > 16 ms: {(gaps > 16).sum()}, > 30 ms: {(gaps > 30).sum()}")
-        for label in ("compile (worker)", "MainWindow._on_compiled", "plot paintEvent"):
+        for label in ("compile (worker)", "Controller._on_compiled", "plot paintEvent"):
             walls = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == label]
             cpus = [c * 1000 for name, _t, _s, _e, c in intervals if name == label]
             if walls:
@@ -870,7 +870,7 @@ class Session:
         log(f"\n== 3. keystroke (debounce fired) -> new curve painted, warm, {n} new expressions ==")
         for text in fresh_expressions(5):  # warm: the engine has compiled other expressions
             self.window.editor.set_text(text)
-            self.wait_until(lambda text=text: self.window.last_result_text == text, 60, text)
+            self.wait_until(lambda text=text: self.window.controller.last_result_text == text, 60, text)
         self.pump(0.3)
         parts = defaultdict(list)
         self.probe.gc_totals.clear()
@@ -891,7 +891,7 @@ class Session:
             parts["compile request (worker: parse, compile process)"].append((c1 - c0) * 1000)
             parts["compile request end -> _on_compiled starts (delivery)"].append(
                 (s - c1) * 1000)
-            parts["MainWindow._on_compiled"].append((e - s) * 1000)
+            parts["Controller._on_compiled"].append((e - s) * 1000)
             parts["_on_compiled end -> plot paint end"].append((t1 - e) * 1000)
             self.pump(0.2)
         total = parts.pop("total")
@@ -1164,9 +1164,9 @@ class Session:
         log(f"  xMinSpin.setValue (synchronous: 100x100 draft sample + mesh, update_point, update_check): "
             f"median {med(sync):.1f} ms, max {max(sync):.1f} ms")
         for label in ("sample_surface", "SurfacePage._draw_surface", "Plot3DView.set_surface",
-                      "MainWindow._redraw_surface", "MainWindow.update_check", "MainWindow.update_point",
+                      "Controller._redraw_surface", "Controller.update_check", "Controller.update_point",
                       "plot3d paintGL", "GLMeshItem.paint", "compile (worker)",
-                      "MainWindow._on_compiled"):
+                      "Controller._on_compiled"):
             walls = [(e - s) * 1000 for name, _t, s, e, _c in intervals if name == label]
             if walls:
                 log(f"  {label}: {len(walls)} calls, wall median {med(walls):.1f} ms, max {max(walls):.1f} ms")
@@ -1240,7 +1240,7 @@ class Session:
             text = soak_expression(k)
             t0 = perf()
             self.window.editor.set_text(text)
-            self.wait_until(lambda text=text: self.window.last_result_text == text, 60, text)
+            self.wait_until(lambda text=text: self.window.controller.last_result_text == text, 60, text)
             compile_wait.append((perf() - t0) * 1000)
             compile_request_ms.append(self.probe.compile_times.pop(text, math.nan) * 1000)
             # The probe's own records must not grow with the soak (they would count as RSS growth).
@@ -1314,7 +1314,7 @@ class Session:
         self.window.close()
         self.drain()
         running = self.threads.running()
-        compile_thread_running = self.window.compiler.thread.isRunning()
+        compile_thread_running = self.window.controller.compiler.thread.isRunning()
         log(f"\nafter close: QThreads started {len(self.threads.started)}, still running: {running or 'none'}")
         self.results.add("5", "QThreads running after the window closed", str(len(running)), "0",
                          not running and not compile_thread_running)
@@ -1345,10 +1345,11 @@ from PyQt5.QtWidgets import QApplication
 app = QApplication([sys.argv[0]])
 marks["qt"] = time.time()
 import derivgui.ui.main_window
+import derivgui.app.controller
 marks["imports"] = time.time()
 app, window = derivgui_app.build_window(settings_path=sys.argv[1])
 marks["window built"] = time.time()
-window.compiler.result.connect(lambda *_: marks.setdefault("compiled", time.time()))
+window.controller.compiler.result.connect(lambda *_: marks.setdefault("compiled", time.time()))
 class Watch(QObject):
     painted = False
     def eventFilter(self, obj, event):

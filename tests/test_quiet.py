@@ -39,7 +39,7 @@ def steps(win):
         yield
     for text in EXPRESSIONS_2D + EXPRESSIONS_3D:
         win.editor.set_text(text)
-        while win.last_result_text != text:
+        while win.controller.last_result_text != text:
             yield
         win.check.edits["check-x"].setText("2x")
         win.check._submit("check-x")

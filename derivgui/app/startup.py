@@ -238,20 +238,33 @@ def build_window(qt_args: list[str] | None = None, settings_path: str | None = N
         QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)
     from PyQt5.QtWidgets import QApplication
 
-    from derivgui.ui.main_window import MainWindow
-
     app = QApplication.instance() or QApplication([sys.argv[0], *(qt_args or [])])
     _release_windows_at_exit()
     settings, settings_problem = safe_settings(settings_path)
     if settings_problem:
         _warn(f"warning: {settings_problem}")
-    window = MainWindow(settings=settings)
+    window = open_window(settings)
     from derivgui.ui.tuning import apply_process_settings
 
     apply_process_settings()  # the process-wide speed settings known at start-up; the rest follow their triggers
     if settings_problem:
         window.statusBar().showMessage(settings_problem, 15000)
     return app, window
+
+
+def open_window(settings=None):
+    """The main window on the model the settings hold, with its controller (tests and benchmarks too)."""
+    from derivgui.app.controller import Controller
+    from derivgui.app.settings_store import default_settings, load_state
+    from derivgui.ui.main_window import MainWindow
+
+    settings = settings if settings is not None else default_settings()
+    state, history, note = load_state(settings)
+    window = MainWindow(state, settings, history)
+    Controller(state, window, settings)  # (it asks for the first compile: "compiling…")
+    if note:
+        window.statusBar().showMessage(note, 10000)
+    return window
 
 
 def run_gui(qt_args: list[str] | None = None, session: str | None = None) -> int:

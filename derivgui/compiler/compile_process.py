@@ -14,11 +14,13 @@ PyTensor imports, then ~0.13 s for the first compile, which builds the rewrite d
 ``CompilerPool`` keeps a warm spare started in the background and a replacement is ready at once.
 
 Protocol, over a child's stdin/stdout: length-prefixed pickles. Once warm, the child says
-``("ready",)``. A request is ``("compile", text)`` or ``("formulas", text)``, with the text as the
-user typed it (the child parses it, under the same limits as ``compile_expr``); a reply is
-``("ok", result)`` or ``("error", message, column)``. Only the two ends speak it, this module (the
-window's side) and ``compile_server`` (the child's, our own ``sys.executable`` running
-``python -m derivgui.compiler.compile_server``): the child imports the engine, this module never does.
+``("ready",)``. A request is ``("compile", request)`` or ``("formulas", request)``, where request is
+a ``request.CompileRequest`` (the text as the user typed it, which the child parses under the same
+limits as ``compile_expr``, and the capabilities wanted; the window's is always the default one) or
+just the text, for the default; a reply is ``("ok", result)`` or ``("error", message, column)``.
+Only the two ends speak it, this module (the window's side) and ``compile_server`` (the child's,
+our own ``sys.executable`` running ``python -m derivgui.compiler.compile_server``): the child
+imports the engine, this module never does.
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from derivgui.compiler.request import CompileRequest, as_request, check
 from derivgui.expr.errors import ExpressionError
 
 if TYPE_CHECKING:
-    from derivgui.numeric.compiled import CompiledExpression
+    from derivgui.numeric.compiled import CompiledExpression, Kernel
 
 # The longest a compile (or a formula) may take before its process is killed and the user is told
 # the expression is too complex. Typical expressions take 10–100 ms; the slowest accepted ones
@@ -129,18 +133,19 @@ class CompileProcess:
             except OSError:
                 self._child = None
 
-    def compile(self, text: str, budget_s: float | None = COMPILE_BUDGET_S):
-        """What ``engine.compile_program`` makes of ``text`` (passed on as it comes).
+    def compile(self, request: CompileRequest | str, budget_s: float | None = COMPILE_BUDGET_S):
+        """What ``engine.compile_program`` makes of a request, or of a text (the default request;
+        the text passed on as it comes).
 
         Raises ExpressionError (CompileTimeout after ``budget_s`` seconds, None for no limit) or
         CompileProcessDied.
         """
-        return self._ask("compile", text, budget_s)
+        return self._ask("compile", request, budget_s)
 
-    def formulas(self, text: str, budget_s: float | None = COMPILE_BUDGET_S) -> tuple[str, ...]:
-        return self._ask("formulas", text, budget_s)
+    def formulas(self, request: CompileRequest | str, budget_s: float | None = COMPILE_BUDGET_S) -> tuple[str, ...]:
+        return self._ask("formulas", request, budget_s)
 
-    def _ask(self, kind: str, text: str, budget_s: float | None):
+    def _ask(self, kind: str, request: CompileRequest | str, budget_s: float | None):
         with self._lock:
             self._expired = None
             starting = False
@@ -153,7 +158,7 @@ class CompileProcess:
                         raise EOFError
                     self._ready, starting = True, False
                     self.startup_s = time.perf_counter() - self._started_at
-                send_message(requests, (kind, text))
+                send_message(requests, (kind, request))
                 reply = self._within(child, budget_s, receive_message, replies)
             except (OSError, ValueError, EOFError, pickle.UnpicklingError):
                 reply = None
@@ -331,20 +336,38 @@ def shared_compile_process() -> CompilerPool:
     return shared_pool()
 
 
-def compile_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S,
+def compile_with_budget(text: CompileRequest | str, budget_s: float = COMPILE_BUDGET_S,
                         cancelled: Callable[[], bool] | None = None) -> CompiledExpression:
-    """Like ``derivgui.compile_expr(text)``, but the compile runs in a child process that is killed
-    after ``budget_s`` seconds (``CompileTimeout``, an ExpressionError, is raised then), or within
-    50 ms of ``cancelled()`` turning true (``CompileProcessDied`` is raised then: a signal handler
-    only sets a flag, and this is how SIGTERM stops a command line that is waiting for a compile).
+    """Like ``derivgui.compile_expr(text)`` (or ``engine.compile_request(request)``), but the compile
+    runs in a child process that is killed after ``budget_s`` seconds (``CompileTimeout``, an
+    ExpressionError, is raised then), or within 50 ms of ``cancelled()`` turning true
+    (``CompileProcessDied`` is raised then: a signal handler only sets a flag, and this is how
+    SIGTERM stops a command line that is waiting for a compile).
 
     For one-off callers such as the command line: it starts its own child (about 0.4 s) unless the
-    kernel cache already holds the expression, and stops it before returning.
+    kernel cache already holds the expression, and stops it before returning. What the result
+    compiles later (``derivative(n)``, ``hessian``) is compiled the same way.
     """
-    from derivgui.expr.parse import parse
-    from derivgui.numeric.compiled import CompiledExpression, kernel_cache
+    from derivgui.compiler.request import parse_request
+    from derivgui.numeric.compiled import CompiledExpression
 
-    expression = parse(text)
+    request = as_request(text)
+    expression = parse_request(request)
+    kernel = _kernel_with_budget(expression, request, budget_s, cancelled)
+
+    def more(**capabilities) -> Kernel:
+        wanted = replace(request, **capabilities)
+        check(wanted, expression)
+        return _kernel_with_budget(expression, wanted, budget_s, None)
+
+    return CompiledExpression(expression, kernel, formula_source=lambda e: formulas_with_budget(request, budget_s),
+                              compiler=more)
+
+
+def _kernel_with_budget(expression, request: CompileRequest, budget_s: float,
+                        cancelled: Callable[[], bool] | None) -> Kernel:
+    from derivgui.numeric.compiled import kernel_cache
+
     process = CompileProcess()
     done = threading.Event()
 
@@ -359,24 +382,23 @@ def compile_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S,
 
     def build(e):
         try:
-            return process.compile(e.text, budget_s)
+            return process.compile(request, budget_s)
         except CompileProcessDied:  # it died under us: once more, on a new child (unless cancelled)
             if cancelled is not None and cancelled():
                 raise
             try:
-                return process.compile(e.text, budget_s)
+                return process.compile(request, budget_s)
             except CompileProcessDied as exc:
                 raise ExpressionError("the compiler stopped while working on this expression") from exc
 
     try:
-        kernel = kernel_cache.get_or_build(expression, build)
+        return kernel_cache.get_or_build(expression, build, request.cache_key(expression))
     finally:
         done.set()
         process.stop()
-    return CompiledExpression(expression, kernel, formula_source=lambda e: formulas_with_budget(e.text, budget_s))
 
 
-def formulas_with_budget(text: str, budget_s: float = COMPILE_BUDGET_S) -> tuple[str, ...]:
+def formulas_with_budget(text: CompileRequest | str, budget_s: float = COMPILE_BUDGET_S) -> tuple[str, ...]:
     """What ``compile_with_budget(text).derivative_formulas()`` asks: the formulas, printed in a child
     process that is started for them and stopped (killed after ``budget_s`` seconds)."""
     process = CompileProcess()

@@ -14,6 +14,7 @@ from typing import IO, cast
 
 from derivgui.compiler.compile_process import receive_message, send_message
 from derivgui.compiler.engine import compile_program, derivative_formulas
+from derivgui.compiler.request import CompileRequest, as_request, parse_request
 from derivgui.expr.errors import ExpressionError
 from derivgui.expr.parse import parse
 
@@ -23,11 +24,15 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     compile_program(parse("x"))  # PyTensor builds its rewrite databases on first use: do it now
     send_message(replies, ("ready",))
     while (request := receive_message(requests)) is not None:
-        kind, text = cast(tuple[str, str], request)  # what CompileProcess sends
+        kind, asked = cast(tuple[str, CompileRequest | str], request)  # what CompileProcess sends
         reply: tuple[object, ...]
         try:
-            expression = parse(text)
-            result = compile_program(expression) if kind == "compile" else derivative_formulas(expression)
+            wanted = as_request(asked)
+            expression = parse_request(wanted)
+            if kind == "compile":
+                result: object = compile_program(expression, wanted)
+            else:
+                result = derivative_formulas(expression, wanted)
             reply = ("ok", result)
         except ExpressionError as exc:
             reply = ("error", exc.message, exc.column)

@@ -3,15 +3,19 @@
 A compile costs a child process that imports PyTensor (~0.5 s) and rewrites the graph; the
 window's first expression is almost always one of the last ones used. ``ProgramCache`` keeps the
 ``Programs`` (and the derivative formulas) of the most recent expressions, one JSON file each,
-keyed by ``Expression.normalized``, in ``$DERIVGUI_CACHE_DIR`` or else the XDG cache folder
-(``$XDG_CACHE_HOME/derivgui`` or ``~/.cache/derivgui``), under ``programs/``.
+keyed by ``Expression.normalized`` and the capabilities of the compile (``request.CompileRequest``:
+the window's default request, value and gradient, is keyed by the text alone), in
+``$DERIVGUI_CACHE_DIR`` or else the XDG cache folder (``$XDG_CACHE_HOME/derivgui`` or
+``~/.cache/derivgui``), under ``programs/``.
 
 JSON, never pickle: loading a file can only ever build data. A program's steps name their
 functions, and a name is accepted only if it is a NumPy or SciPy ufunc, one of the few other
 NumPy functions PyTensor names, or a public helper of ``derivgui.numeric.program``: nothing that
 reads or writes files or runs code. Constants are lists with their dtype and shape.
 
-Every entry records the versions that made it: derivgui's (with a fingerprint of the modules
+Every entry records its format (``FORMAT``: entries of another, such as format 1's from before
+requests, are ignored and replaced), the request's capabilities and the names of the main
+program's inputs and outputs, and the versions that made it: derivgui's (with a fingerprint of the modules
 that build programs, so an edited engine never reuses an old entry), PyTensor's (read from its
 installed metadata, without importing it) and NumPy's. Whatever a file holds (garbage, another
 version, wrong types, an unknown function, a huge file, a FIFO or a folder in its place) it is
@@ -44,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from derivgui.compiler.request import CompileRequest
 from derivgui.expr.parse import Expression
 from derivgui.numeric.compiled import Programs
 from derivgui.numeric.program import Program, Runner, Step
@@ -52,7 +57,7 @@ from derivgui.version import __version__
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
-FORMAT = 1
+FORMAT = 2  # 2: named inputs and outputs, the request's capabilities, Programs.verdicts
 ENV_DIR = "DERIVGUI_CACHE_DIR"
 MAX_ENTRIES = 32  # the most recent expressions kept; older files are removed after a write
 MAX_FILE_BYTES = 4_000_000  # a typical entry is a few kB, the longest expressions a few hundred kB
@@ -68,10 +73,13 @@ _DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16
 _OTHER_FUNCTIONS = frozenset({"numpy.where", "numpy.around", "numpy.real", "numpy.imag", "numpy.angle",
                               "scipy.special.polygamma"})
 _PROGRAM_MODULE = "derivgui.numeric.program"
-# The modules whose code decides what a compile produces: an edit to one of them invalidates
-# every entry even when derivgui's version number stays the same (as it does in a checkout).
-_SOURCES = ("compiled.py", "domain.py", "engine.py", "formula.py", "functions.py", "parse.py", "program.py",
-            "program_cache.py")
+# The modules whose code decides what a compile produces (paths in the derivgui package): an edit
+# to one of them invalidates every entry even when derivgui's version number stays the same (as it
+# does in a checkout).
+_SOURCES = ("numeric/compiled.py", "expr/domain.py", "compiler/engine.py", "compiler/formula.py",
+            "expr/functions.py", "expr/parse.py", "numeric/program.py", "compiler/program_cache.py",
+            "compiler/jet.py", "compiler/request.py")
+_NAME_CHARS = 40  # the longest input or output name: "d1/" and a parameter's 32 characters
 
 
 class _Invalid(Exception):
@@ -107,7 +115,7 @@ def versions() -> dict[str, str]:
 
 def _source_fingerprint() -> str:
     digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
+    folder = Path(__file__).resolve().parent.parent  # the derivgui package
     for name in _SOURCES:
         try:
             digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
@@ -179,18 +187,22 @@ def encode_program(program: Program) -> dict:
         "constants": [_encode_constant(r, v) for r, v in program.constants],
         "steps": [[s.function, list(s.args), s.out, _json_value(s.params), bool(s.ufunc_float64)]
                   for s in program.steps],
+        "input_names": list(program.input_names),
+        "output_names": list(program.output_names),
     }
 
 
-def encode(expression: Expression, programs: Programs, formulas: tuple[str, ...] | None = None) -> str:
+def encode(expression: Expression, programs: Programs, formulas: tuple[str, ...] | None = None,
+           request: CompileRequest | None = None) -> str:
     """The JSON text of one entry (TypeError or ValueError if something in it cannot be stored)."""
+    request = request if request is not None else CompileRequest(expression.text)
     fields: dict[str, object] = {}
     for f in dataclasses.fields(Programs):
         value = getattr(programs, f.name)
         if isinstance(value, Program):
             fields[f.name] = encode_program(value)
-        elif value is None:
-            fields[f.name] = None
+        elif value is None or isinstance(value, bool):
+            fields[f.name] = value
         elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
             fields[f.name] = list(value)
         else:
@@ -198,7 +210,8 @@ def encode(expression: Expression, programs: Programs, formulas: tuple[str, ...]
     if formulas is not None and not (isinstance(formulas, tuple) and all(isinstance(s, str) for s in formulas)):
         formulas = None
     entry = {"format": FORMAT, **versions(), "key": expression.normalized, "variables": list(expression.variables),
-             "programs": fields, "formulas": None if formulas is None else list(formulas)}
+             "request": request.capabilities(), "programs": fields,
+             "formulas": None if formulas is None else list(formulas)}
     return json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -289,10 +302,16 @@ def _decode_constant(data, n_registers: int) -> tuple[int, np.ndarray]:
     return register, array
 
 
+def _names(value, count: int | None) -> tuple[str, ...]:
+    _require(isinstance(value, list) and all(isinstance(v, str) and len(v) <= _NAME_CHARS for v in value)
+             and (not value or count is None or len(value) == count), "bad names")
+    return tuple(value)
+
+
 def decode_program(data, n_inputs: int | None = None, n_outputs: int | None = None) -> Program:
     """A ``Program`` from its JSON data, checked register by register; ``_Invalid`` if anything is off."""
-    _require(isinstance(data, dict) and set(data) == {"n_inputs", "n_registers", "outputs", "constants", "steps"},
-             "bad program")
+    _require(isinstance(data, dict) and set(data) == {"n_inputs", "n_registers", "outputs", "constants", "steps",
+                                                      "input_names", "output_names"}, "bad program")
     n_registers = data["n_registers"]
     _require(_is_int(n_registers) and 0 < n_registers <= MAX_REGISTERS, "bad register count")
     inputs = data["n_inputs"]
@@ -319,7 +338,8 @@ def decode_program(data, n_inputs: int | None = None, n_outputs: int | None = No
     outputs = _int_list(data["outputs"], 0, n_registers)
     _require(all(o in defined for o in outputs), "an output is never computed")
     _require(n_outputs is None or len(outputs) == n_outputs, "bad output count")
-    program = Program(inputs, constants, tuple(steps), outputs, n_registers)
+    program = Program(inputs, constants, tuple(steps), outputs, n_registers, _names(data["input_names"], inputs),
+                      _names(data["output_names"], len(outputs)))
     _check_allocations(program)
     return program
 
@@ -349,9 +369,11 @@ def _smoke_test(program: Program, n_outputs: int | None) -> None:
     _require(n_outputs is None or len(outputs) == n_outputs, "bad output count")
 
 
-def decode(text: str | bytes, expression: Expression) -> Entry:
-    """The entry ``text`` holds for ``expression``; ``_Invalid`` unless it is a valid entry made by
-    these versions for exactly this expression."""
+def decode(text: str | bytes, expression: Expression, request: CompileRequest | None = None) -> Entry:
+    """The entry ``text`` holds for ``expression`` compiled for ``request`` (by default, the
+    window's); ``_Invalid`` unless it is a valid entry of this format, made by these versions for
+    exactly this expression and these capabilities."""
+    request = request if request is not None else CompileRequest(expression.text)
     data = json.loads(text)
     _require(isinstance(data, dict), "not an object")
     _require(data.get("format") == FORMAT, "another format")
@@ -359,26 +381,37 @@ def decode(text: str | bytes, expression: Expression) -> Entry:
         _require(data.get(name) == version, f"made by another {name}")
     _require(data.get("key") == expression.normalized, "another expression")
     _require(data.get("variables") == list(expression.variables), "other variables")
+    _require(data.get("request") == request.capabilities(), "other capabilities")
     raw = data.get("programs")
     names = {f.name for f in dataclasses.fields(Programs)}
     _require(isinstance(raw, dict) and set(raw) == names, "other programs")
+    verdicts = raw.get("verdicts")
+    _require(verdicts is request.verdicts, "verdicts do not match the request")
     n = len(expression.variables)
+    p = len(request.parameters)
+    input_names = (*expression.variables, *request.parameters)
+    output_names = request.output_names(expression.variables)
     kinds = raw.get("switch_kinds")
     _require(isinstance(kinds, list) and len(kinds) <= 1000 and all(isinstance(k, str) and len(k) <= 16
                                                                      for k in kinds), "bad switch kinds")
     k = len(kinds)
     # Each program's inputs and outputs, where known: (inputs, outputs).
     shapes: dict[str, tuple[int | None, int | None]] = {
-        "main": (n, 1 + n), "switch_arguments": (n, k), "branches": (n + k, 1 + n), "divisors": (1, None)}
-    fields: dict[str, Any] = {"switch_kinds": tuple(kinds)}  # Programs' arguments, each checked below
-    for name in names - {"switch_kinds"}:
+        "main": (n + p, len(output_names)), "switch_arguments": (n + p, k), "branches": (n + p + k, 1 + n),
+        "divisors": (1 + p, None)}
+    fields: dict[str, Any] = {"switch_kinds": tuple(kinds), "verdicts": verdicts}  # each checked below
+    for name in names - {"switch_kinds", "verdicts"}:
         value = raw[name]
         if value is None:
             _require(name != "main", "no main program")
             fields[name] = None
             continue
+        _require(request.verdicts or name == "main", "verdict programs without verdicts")
         n_inputs, n_outputs = shapes.get(name, (None, None))
         program = decode_program(value, n_inputs, n_outputs)
+        if name == "main":
+            _require(program.input_names == input_names and program.output_names == output_names,
+                     "other inputs or outputs")
         _smoke_test(program, n_outputs)
         fields[name] = program
     _require((fields.get("switch_arguments") is None) == (k == 0) == (fields.get("branches") is None),
@@ -412,18 +445,21 @@ class ProgramCache:
         self._lock = threading.Lock()
         self.loaded = self.stored = 0  # counters, for tests and benchmarks
 
-    def path_for(self, expression: Expression) -> Path:
-        digest = hashlib.sha256(expression.normalized.encode("utf-8", "surrogatepass")).hexdigest()
+    def path_for(self, expression: Expression, request: CompileRequest | None = None) -> Path:
+        """The file of ``expression``'s entry for ``request`` (by default the window's, keyed by the text alone)."""
+        key = expression.normalized if request is None else request.cache_key(expression)
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         return self.folder / f"{digest[:40]}.json"
 
-    def load(self, expression: Expression) -> Entry | None:
-        """The valid entry for ``expression``, or None (missing, unusable, another version…). Never raises."""
+    def load(self, expression: Expression, request: CompileRequest | None = None) -> Entry | None:
+        """The valid entry for ``expression`` compiled for ``request`` (by default, the window's), or
+        None (missing, unusable, another version or format…). Never raises."""
         try:
-            path = self.path_for(expression)
+            path = self.path_for(expression, request)
             text = self._read(path)
             if text is None:
                 return None
-            entry = decode(text, expression)
+            entry = decode(text, expression, request)
         except Exception:  # noqa: BLE001 - whatever the file holds (RecursionError, MemoryError…): compile again
             return None
         with contextlib.suppress(OSError):
@@ -457,17 +493,18 @@ class ProgramCache:
         finally:
             os.close(fd)
 
-    def store(self, expression: Expression, programs: Programs, formulas: tuple[str, ...] | None = None) -> bool:
+    def store(self, expression: Expression, programs: Programs, formulas: tuple[str, ...] | None = None,
+              request: CompileRequest | None = None) -> bool:
         """Write the entry now (atomically), then drop the oldest beyond ``max_entries``. False if it
         could not be written (a full disk, a read-only folder, something that cannot be stored)."""
         try:
-            text = encode(expression, programs, formulas)
+            text = encode(expression, programs, formulas, request)
             if len(text.encode("utf-8")) > self.max_bytes:
                 return False
             from derivgui.files.atomic import atomic_write_text
 
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            atomic_write_text(self.path_for(expression), text)
+            atomic_write_text(self.path_for(expression, request), text)
         except Exception:  # noqa: BLE001 - a cache that cannot be written is just not used
             return False
         self.stored += 1
@@ -475,14 +512,14 @@ class ProgramCache:
         return True
 
     def store_later(self, expression: Expression, programs: Programs,
-                    formulas: tuple[str, ...] | None = None) -> None:
+                    formulas: tuple[str, ...] | None = None, request: CompileRequest | None = None) -> None:
         """``store`` on a background thread: the caller (a compile lane) goes on at once."""
         from concurrent.futures import ThreadPoolExecutor
 
         with self._lock:
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="derivgui-program-cache")
-            self._pending = self._writer.submit(self.store, expression, programs, formulas)
+            self._pending = self._writer.submit(self.store, expression, programs, formulas, request)
 
     def flush(self, timeout: float | None = 10.0) -> None:
         """Wait for the writes ``store_later`` queued (tests, and a benchmark that restarts)."""

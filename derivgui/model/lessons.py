@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from derivgui.model.state import DEFAULT_OVERLAYS, SHOW_KEYS
 from derivgui.resources_path import read_text
 
 
@@ -22,7 +23,7 @@ class Lesson:
     exercise: bool = False  # the check editor starts empty and only a match says "correct"
     my_derivative: tuple[str, ...] = ()  # pre-filled into the check editors (examples only)
     answers: tuple[str, ...] = ()  # one correct answer per variable (exercises)
-    show: dict[str, bool] = field(default_factory=dict)  # overlay toggles this lesson sets
+    show: dict[str, bool] = field(default_factory=dict)  # overlay toggles this lesson sets, as in the file
     # "f": the 2D view's y range fits f alone (by default f and f′: x·sin(1/x)'s f′ is ±17 where f is ±0.5)
     fit_y: str = "f and f′"
     # Guide lines y = slope·x + intercept drawn dashed grey (x·sin(1/x) between y = x and y = −x), and their name
@@ -36,8 +37,22 @@ class Lesson:
     def explanation_html(self) -> str:
         return read_text("lessons", self.explanation_file)
 
+    @property
+    def overlays(self) -> dict[str, bool]:
+        """Every overlay's visibility for this lesson: the defaults, then what it sets.
+
+        The file says ``"show": {"show_secant": false}`` (the names of before the overlays) or
+        ``"show": {"secant": false}``; both mean overlay "secant".
+        """
+        return {**DEFAULT_OVERLAYS, **{SHOW_KEYS.get(key, key): bool(value) for key, value in self.show.items()}}
+
     def state_changes(self) -> dict:
-        """The AppState fields this lesson sets (everything else the user had stays)."""
+        """The AppState changes this lesson makes (everything else the user had stays).
+
+        ``expression`` (the first curve's text), the point and steps, the ranges it gives and every
+        overlay (``overlays``: the defaults, then the lesson's). The caller selects the lesson
+        (``lesson=lesson.title``) in the same update.
+        """
         changes: dict = {"expression": self.expression, "a": self.point[0], "delta_a": self.delta[0]}
         if self.two_variables:
             changes.update(b=self.point[1], delta_b=self.delta[1])
@@ -46,9 +61,7 @@ class Lesson:
         if self.surface_range is not None:
             changes.update(surface_x_range=self.surface_range[0], surface_y_range=self.surface_range[1],
                            surface_range_custom=True)
-        defaults = {"show_f": True, "show_derivative": True, "show_secant": True, "show_tangent": True,
-                    "show_guides": True, "show_gradient": True, "show_slices": True, "show_plane": True}
-        changes.update({**defaults, **self.show})
+        changes["overlays"] = self.overlays
         return changes
 
 

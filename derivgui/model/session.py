@@ -1,34 +1,58 @@
 """Session files: what is on screen, saved as a small, versioned JSON document (no Qt).
 
 File ▸ Save session… writes one, File ▸ Open session… and ``derivgui export --session FILE``
-read it. The format, version 1::
+read it. The format, version 2::
 
     {
       "format": "derivgui-session",      # required, exactly this string
-      "version": 1,                       # required integer; files newer than this reader are refused
+      "version": 2,                       # required integer; files newer than this reader are refused
       "saved_by": "derivgui 0.1.0",      # informative, ignored when reading
-      "state": {                          # required: AppState.to_dict(); every key optional
-        "expression": "1/(1+exp(-x))",   # the text in the editor
+      "state": {                          # required: AppState.to_safe_dict(); every key optional
+        "curves": [                       # the expressions, at least one and at most 16; the first
+          {"text": "1/(1+exp(-x))",       #   is the expression in the editor; "text" is required,
+           "color": "#1f77b4",            #   "color" (#rrggbb) defaults to the palette's colour for
+           "visible": true}               #   its place, "visible" to true
+        ],
         "a": 1.0, "delta_a": 1.0,         # the point and the step along x (delta_a != 0)
         "b": 1.0, "delta_b": 1.0,         # the same along y, for f(x, y)
         "x_range": [-6.0, 6.0],           # the 2D view's visible x range (lo < hi)
         "surface_x_range": [-6.0, 6.0],   # the 3D surface's domain (lo < hi)
         "surface_y_range": [-6.0, 6.0],
         "surface_range_custom": false,    # keep that domain for the next expression
-        "show_f": true, "show_derivative": true, "show_secant": true, "show_tangent": true,
-        "show_guides": true, "show_gradient": true, "show_slices": true, "show_plane": true
+        "parameters": [                   # named constants, at most 16: "name" (letters, digits, _;
+          {"name": "k", "value": 1.0,     #   not x, y, a constant or a function), "value", and the
+           "lo": -10.0, "hi": 10.0}       #   slider's range ("lo" < "hi", default -10 to 10), which
+        ],                                #   holds the value
+        "overlays": {                     # what is drawn, by overlay name; a name left out takes its
+          "f": true, "derivative": true, "secant": true, "tangent": true, "guides": true,
+          "gradient": true, "slices": true, "plane": true, "normal": false
+        },                                # default; names a later version adds are kept if true/false
+        "lesson": ""                      # the selected lesson's title, "" for none
       },
       "history": ["x^2", "tanh(x)"]       # optional: the editor's history, oldest first
     }
+
+Numbers are never NaN or infinite in a file written here (``to_safe_dict``). Whether each curve
+compiled is not saved: it is found again when the file is opened.
+
+Version 1 (still read) had no "curves", "parameters", "overlays" and "lesson"; in their place its
+state held ``"expression": "…"`` (the first curve's text; the curve takes the default colour) and
+one true/false per overlay: ``"show_f"``, ``"show_derivative"``, ``"show_secant"``,
+``"show_tangent"``, ``"show_guides"``, ``"show_gradient"``, ``"show_slices"``, ``"show_plane"``.
+Those keys are read in any version ("curves" and "overlays" win where both are given).
 
 Reading is strict about what a file is and lenient about what it holds: a file that is not a
 readable, regular, UTF-8 JSON derivgui session of a version this reader knows raises
 ``SessionError`` (a ``ValueError``) with a message meant for the user; inside the state, every
 field is checked on its own (``AppState.from_dict``): missing keys take their defaults, unknown
-keys (at any level) are ignored so that a later minor version stays readable, and a bad value
-(wrong type, NaN, a huge number, an unusable range) takes its default with a warning, so one bad
-field never costs the rest. Nothing here ever raises anything but ``SessionError`` for a bad file,
-and FIFOs, folders and devices are refused before they are opened for reading.
+keys are ignored (unknown overlay names kept) so that a later minor version stays readable, and a
+bad value (wrong type, NaN, a huge number, an unusable range) takes its default with a warning, so
+one bad field never costs the rest. In "curves", "parameters" and "overlays" each entry is checked
+on its own: a bad one is left out with a warning (a bad first curve becomes the default
+expression, a bad colour the palette's, a parameter's value outside its range is clamped), and
+the curves and parameters past the 16th are left out with a warning. Nothing here ever raises
+anything but ``SessionError`` for a bad file, and FIFOs, folders and devices are refused before
+they are opened for reading.
 """
 
 from __future__ import annotations
@@ -42,9 +66,9 @@ from derivgui.model.state import MAX_TEXT, AppState, is_clean_text
 from derivgui.version import __version__
 
 FORMAT = "derivgui-session"
-VERSION = 1
+VERSION = 2  # written; every version from 1 to this one is read
 SUFFIX = ".derivgui.json"
-MAX_BYTES = 1_000_000  # a session is a few hundred bytes; anything huge is not one
+MAX_BYTES = 1_000_000  # a session is a few kilobytes at most; anything huge is not one
 HISTORY_LIMIT = 100
 
 

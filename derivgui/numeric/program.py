@@ -37,13 +37,35 @@ class Step:
 
 @dataclass(frozen=True)
 class Program:
-    """Registers ``0 .. n_inputs-1`` hold the inputs; then constants; then step results."""
+    """Registers ``0 .. n_inputs-1`` hold the inputs; then constants; then step results.
+
+    ``input_names`` and ``output_names`` name them when the compiler did ("x", "k"; "value",
+    "d1/x", "d3/x", see ``compiler.request``); a program made without them leaves them empty.
+    """
 
     n_inputs: int
     constants: tuple[tuple[int, np.ndarray], ...]
     steps: tuple[Step, ...]
     outputs: tuple[int, ...]
     n_registers: int
+    input_names: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
+
+
+def select(program: Program, indices: tuple[int, ...]) -> Program:
+    """The program computing only its outputs at ``indices`` (in that order), without the steps
+    none of them needs: the value and gradient of a program that also has f⁽⁸⁾ cost what they
+    cost alone."""
+    outputs = tuple(program.outputs[i] for i in indices)
+    needed = set(outputs)
+    kept = []
+    for step in reversed(program.steps):
+        if step.out in needed:
+            needed.update(step.args)
+            kept.append(step)
+    constants = tuple((r, v) for r, v in program.constants if r in needed)
+    names = tuple(program.output_names[i] for i in indices) if program.output_names else ()
+    return replace(program, constants=constants, steps=tuple(reversed(kept)), outputs=outputs, output_names=names)
 
 
 def resolve(name: str) -> Callable:

@@ -152,9 +152,9 @@ def test_the_window_process_never_imports_pytensor(tmp_path):
         os.environ.setdefault("XDG_RUNTIME_DIR", {str(tmp_path)!r})
         from PyQt5.QtCore import QSettings
         from PyQt5.QtWidgets import QApplication
-        from derivgui.ui.main_window import MainWindow
+        from derivgui.app.startup import open_window
         app = QApplication([])
-        window = MainWindow(settings=QSettings({str(tmp_path / "s.ini")!r}, QSettings.IniFormat))
+        window = open_window(QSettings({str(tmp_path / "s.ini")!r}, QSettings.IniFormat))
         window.show()
         while window.compiled is None:
             app.processEvents()

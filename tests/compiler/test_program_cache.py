@@ -259,9 +259,11 @@ def test_a_truncated_entry_is_ignored(cache, compiled):
 
 
 @pytest.mark.parametrize("changes", [
-    {"format": 2}, {"format": "1"}, {"derivgui": "0.0.1+0000"}, {"pytensor": "2.0.0"}, {"numpy": "1.0"},
-    {"key": "(x^3)"}, {"variables": ["x", "y"]}, {"formulas": "f"}, {"formulas": [1]}, {"formulas": ["a", "b"]},
-    {"programs": None}, {"programs": []}, {"programs": {"main": None}},
+    {"format": 1}, {"format": 3}, {"format": "2"}, {"derivgui": "0.0.1+0000"}, {"pytensor": "2.0.0"},
+    {"numpy": "1.0"}, {"key": "(x^3)"}, {"variables": ["x", "y"]}, {"formulas": "f"}, {"formulas": [1]},
+    {"formulas": ["a", "b"]}, {"programs": None}, {"programs": []}, {"programs": {"main": None}},
+    {"request": None}, {"request": {"parameters": [], "orders": [1, 2], "hessian": False, "verdicts": True}},
+    {"request": {"parameters": ["k"], "orders": [1], "hessian": False, "verdicts": True}},
 ])
 def test_another_version_or_a_wrong_field_is_ignored(cache, compiled, changes):
     expression = compiled["x^2"][0]
@@ -340,6 +342,10 @@ def test_a_forbidden_function_is_never_called(cache, compiled, tmp_path):
     lambda p: p["main"]["steps"][0].pop(), lambda p: p["main"].pop("steps"), lambda p: p["main"].update(extra=1),
     lambda p: p.update(divisors={"n_inputs": 1}), lambda p: p.update(unknown=None), lambda p: p.pop("main"),
     lambda p: p.update(switch_kinds=["abs"]), lambda p: p.update(switch_kinds="abs"),
+    lambda p: p.update(verdicts=False), lambda p: p.update(verdicts=1), lambda p: p.pop("verdicts"),
+    _set_main("output_names", ["value", "d2/x"]), _set_main("output_names", ["value"]),
+    _set_main("input_names", ["y"]), _set_main("input_names", "x"), _set_main("output_names", [1, 2]),
+    lambda p: p["main"].pop("output_names"),
     lambda p: p["main"]["steps"][0].__setitem__(1, [p["main"]["n_registers"] - 1]),  # not written before
     _set_constant("dtype", "object"), _set_constant("dtype", "complex128"), _set_constant("dtype", 8),
     _set_constant("shape", [3]), _set_constant("shape", [-1]), _set_constant("shape", [1, 1, 1, 1, 1]),

@@ -16,8 +16,13 @@ from derivgui.model.session import (
     save_session,
     session_to_dict,
 )
-from derivgui.model.state import AppState
+from derivgui.model.state import SHOW_KEYS, AppState, Curve, Parameter
 from tests.fifo import unblock_fifo_later
+
+
+def value_of(state: AppState, key: str):
+    """A key of the saved state as the state reads it: ``show_plane`` of version 1 is overlay "plane"."""
+    return state.overlay(SHOW_KEYS[key]) if key in SHOW_KEYS else getattr(state, key)
 
 
 def custom_state() -> AppState:
@@ -25,6 +30,10 @@ def custom_state() -> AppState:
     state.update(expression="x^2*y + y", a=1.0, b=2.0, delta_a=0.5, delta_b=-0.25,
                  x_range=(-4.0, 4.0), surface_x_range=(0.0, 10.0), surface_y_range=(0.0, 10.0),
                  surface_range_custom=True, show_plane=False, show_guides=False)
+    state.update(curves=(*state.curves, Curve("sin(x)", "#ff0000", False), Curve("x^3", "#00aa00")),
+                 parameters=(Parameter("k", 2.5, -5.0, 5.0), Parameter("omega_2", 0.0, 0.0, 1.0)),
+                 lesson="A kink: abs(x) at 0 has no tangent")
+    state.set_overlay("normal", True)
     return state
 
 
@@ -42,11 +51,59 @@ def test_file_is_the_documented_json(tmp_path):
     save_session(path, custom_state(), ["x^2"])
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == FORMAT == "derivgui-session"
-    assert data["version"] == VERSION == 1
-    assert data["state"]["expression"] == "x^2*y + y"
-    assert data["state"]["x_range"] == [-4.0, 4.0]
+    assert data["version"] == VERSION == 2
+    state = data["state"]
+    assert state["curves"] == [{"text": "x^2*y + y", "color": "#1f77b4", "visible": True},
+                               {"text": "sin(x)", "color": "#ff0000", "visible": False},
+                               {"text": "x^3", "color": "#00aa00", "visible": True}]
+    assert state["parameters"] == [{"name": "k", "value": 2.5, "lo": -5.0, "hi": 5.0},
+                                   {"name": "omega_2", "value": 0.0, "lo": 0.0, "hi": 1.0}]
+    assert state["overlays"] == {"f": True, "derivative": True, "secant": True, "tangent": True, "guides": False,
+                                 "gradient": True, "slices": True, "plane": False, "normal": True}
+    assert state["lesson"] == "A kink: abs(x) at 0 has no tangent"
+    assert state["x_range"] == [-4.0, 4.0]
     assert data["history"] == ["x^2"]
-    assert set(data["state"]) == set(AppState.field_names())
+    assert set(state) == set(AppState.field_names()) == {
+        "curves", "a", "delta_a", "b", "delta_b", "x_range", "surface_x_range", "surface_y_range",
+        "surface_range_custom", "parameters", "overlays", "lesson"}
+    assert not any(key.startswith("show_") for key in state) and "expression" not in state
+
+
+def test_the_docstring_documents_every_key():
+    import derivgui.model.session as session
+
+    for key in AppState.field_names():
+        assert f'"{key}"' in session.__doc__, key
+    assert '"version": 2' in session.__doc__
+
+
+def test_version_1_sessions_are_read():
+    """A file of before the curves and overlays: its expression is the first curve, show_* the overlays."""
+    text = json.dumps({"format": FORMAT, "version": 1, "saved_by": "derivgui 0.1.0", "state": {
+        "expression": "x^2*y + y", "a": 1.0, "delta_a": 0.5, "b": 2.0, "delta_b": -0.25,
+        "x_range": [-4.0, 4.0], "surface_x_range": [0.0, 10.0], "surface_y_range": [0.0, 10.0],
+        "surface_range_custom": True, "show_f": True, "show_derivative": False, "show_secant": True,
+        "show_tangent": True, "show_guides": False, "show_gradient": True, "show_slices": True,
+        "show_plane": False}, "history": ["x^2"]})
+    warnings: list[str] = []
+    state, history = loads(text, warnings)
+    assert warnings == [] and history == ["x^2"]
+    assert state.expression == "x^2*y + y"
+    assert state.curves == (Curve("x^2*y + y", "#1f77b4", True),)
+    assert state.overlays == {"f": True, "derivative": False, "secant": True, "tangent": True, "guides": False,
+                              "gradient": True, "slices": True, "plane": False}
+    assert (state.a, state.delta_a, state.b, state.delta_b) == (1.0, 0.5, 2.0, -0.25)
+    assert state.surface_range_custom and state.surface_x_range == (0.0, 10.0)
+    assert state.parameters == () and state.lesson == ""
+    again, _ = loads(json.dumps(session_to_dict(state)))  # written back as version 2
+    assert again == state
+
+
+def test_new_keys_win_over_the_old_ones():
+    state, _ = loads(session_text({"expression": "tanh(x)", "curves": [{"text": "sin(x)"}],
+                                   "show_plane": False, "show_f": False, "overlays": {"f": True}}))
+    assert state.expression == "sin(x)"
+    assert state.overlay("f") and not state.overlay("plane")
 
 
 def test_unknown_keys_and_missing_keys(tmp_path):
@@ -81,7 +138,7 @@ def test_save_replaces_atomically(tmp_path, monkeypatch):
     (b'{"format": "derivgui-session", "state": {}}', "no valid version"),
     (b'{"format": "derivgui-session", "version": "1", "state": {}}', "no valid version"),
     (b'{"format": "derivgui-session", "version": true, "state": {}}', "no valid version"),
-    (b'{"format": "derivgui-session", "version": 2, "state": {}}', "newer"),
+    (b'{"format": "derivgui-session", "version": 3, "state": {}}', "newer"),
     (b'{"format": "derivgui-session", "version": 1}', "no state"),
     (b'{"format": "derivgui-session", "version": 1, "state": []}', "no state"),
     (b"[" * 100000, "nested too deeply"),
@@ -125,9 +182,9 @@ def test_a_bad_value_falls_back_alone_with_a_warning(state, field):
     good = {k: v for k, v in good.items() if k != field}
     warnings: list[str] = []
     loaded, _history = loads(session_text({**good, **state}), warnings)
-    assert getattr(loaded, field) == getattr(AppState(), field)
+    assert value_of(loaded, field) == value_of(AppState(), field)
     for key, value in good.items():  # the other fields are kept
-        assert getattr(loaded, key) == value
+        assert value_of(loaded, key) == value
     assert len(warnings) == 1 and warnings[0].startswith(field), warnings
     assert len(warnings[0]) < 120  # a huge value is never quoted back
 
@@ -157,7 +214,8 @@ def test_nan_and_inf_are_never_written(tmp_path):
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text)["state"]
     assert data["x_range"] == [-6.0, 6.0] and data["a"] == 1.0 and data["delta_b"] == 1.0
-    assert data["expression"] == "x^2*y + y"  # the good fields are saved as they are
+    assert data["curves"][0]["text"] == "x^2*y + y"  # the good fields are saved as they are
+    assert data["parameters"][0] == {"name": "k", "value": 2.5, "lo": -5.0, "hi": 5.0}
     warnings: list[str] = []
     load_session(path, warnings)
     assert warnings == []

@@ -45,9 +45,9 @@ def settings(tmp_path) -> QSettings:
 
 def open_window(qtbot, settings, compiled: bool = True):
     """A real main window with ``settings``, shown; with ``compiled``, once its plot has compiled."""
-    from derivgui.ui.main_window import MainWindow
+    from derivgui.app import startup
 
-    win = MainWindow(settings=settings)
+    win = startup.open_window(settings)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
@@ -74,7 +74,7 @@ def type_expression(qtbot, window, text: str, wait: bool = True) -> None:
     qtbot.keyClicks(line, text)
     qtbot.keyClick(line, Qt.Key_Return)
     if wait:
-        qtbot.waitUntil(lambda: window.last_result_text == text, timeout=20000)
+        qtbot.waitUntil(lambda: window.controller.last_result_text == text, timeout=20000)
 
 
 def pytest_configure(config):

@@ -231,7 +231,7 @@ def test_undo_in_the_window(qtbot, window):
     assert line.text() == "sin(x)"
     qtbot.keyClick(line, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     assert line.text() == "sin(x)+x^2"
-    qtbot.waitUntil(lambda: window.last_result_text == "sin(x)+x^2", timeout=20000)
+    qtbot.waitUntil(lambda: window.controller.last_result_text == "sin(x)+x^2", timeout=20000)
     assert window.compiled.text == "sin(x)+x^2"
     qtbot.keyClick(line, Qt.Key_Up)  # history is still on Up
     assert line.text() == "sin(x)"

@@ -67,7 +67,7 @@ def settle(qapp, window):
     # The first plot; for "3d" an f(x, y) on the 3D page; then a few frames drawn.
     wait_for(qapp, lambda: window.compiled is not None)
     if page == "3d":
-        window.request_compile("sin(x)*cos(y)")
+        window.controller.request_compile("sin(x)*cos(y)")
         wait_for(qapp, lambda: window.compiled is not None and len(window.compiled.variables) == 2
                  and window.views.currentWidget() is window.page3d)
     end = time.monotonic() + 0.2

@@ -267,11 +267,11 @@ def test_every_glyph_in_the_window_is_in_the_fonts(qtbot, window):
     texts += ui_texts(window)
     window.sweep.stop()
     for lesson in load_lessons():
-        window.load_lesson(lesson)
+        window.controller.load_lesson(lesson)
         qtbot.waitUntil(lambda lesson=lesson: window.compiled is not None
                         and window.compiled.text == lesson.expression, timeout=20000)
         texts += ui_texts(window)
-    window.reveal_answer()
+    window.controller.reveal_answer()
     window.presentation_action.trigger()
     texts += ui_texts(window)
     window.presentation_action.trigger()
@@ -313,7 +313,7 @@ def test_expression_syntax_lists_the_unicode_it_takes(qtbot, window):
 
 def test_the_syntax_help_examples_parse():
     from derivgui.expr.parse import parse
-    from derivgui.ui.main_window import UNICODE_SYNTAX
+    from derivgui.ui.help import UNICODE_SYNTAX
 
     for _symbol, _meaning, examples in UNICODE_SYNTAX:
         for example in examples.split(", "):

@@ -50,8 +50,8 @@ def test_every_example_loads_what_it_promises(qtbot, window, lesson):
     else:
         x0, x1 = window.plot2d.visible_x_range()
         assert (x0, x1) == pytest.approx(lesson.x_range)
-    for field, shown in lesson.show.items():
-        assert getattr(window.state, field) is shown
+    for name, shown in lesson.overlays.items():
+        assert window.state.overlay(name) is shown
     assert window.lessons_dock.text.toPlainText().strip()
     check_texts = window.check.texts()[: len(lesson.point)]
     if lesson.exercise:
@@ -170,11 +170,11 @@ def test_cancellation_inspector_highlights_shared_digits(qtbot, window):
 
 
 def formula_arrived(window) -> bool:
-    return "=" in window._formula_text  # the formulas come from the compile process after the plot
+    return "=" in window.formula.formula  # the formulas come from the compile process after the plot
 
 
 def test_an_exercise_hides_the_answer_until_the_check_says_correct(qtbot, window):
-    from derivgui.ui.main_window import HIDDEN_ANSWER
+    from derivgui.ui.panels.formula_label import HIDDEN_ANSWER
 
     load(qtbot, window, "exercise-tanh")
     qtbot.waitUntil(lambda: formula_arrived(window), timeout=20000)
@@ -183,7 +183,7 @@ def test_an_exercise_hides_the_answer_until_the_check_says_correct(qtbot, window
     assert "hidden: type your answer below, or click to reveal" in formula.text()
     assert "tanh" not in formula.toolTip() and "f′(x) =" not in formula.toolTip()
     assert not window.plot2d.df_curve.isVisible()
-    assert not window.toggle_actions["show_derivative"].isEnabled()
+    assert not window.toggle_actions["derivative"].isEnabled()
     assert window.plot2d.f_curve.isVisible()
     type_check(qtbot, window, "myDerivativeEdit", "1 - tanh(x)")
     wait_for_check(qtbot, window, "✗")
@@ -192,7 +192,7 @@ def test_an_exercise_hides_the_answer_until_the_check_says_correct(qtbot, window
     wait_for_check(qtbot, window, "✓")
     qtbot.waitUntil(lambda: formula.text().startswith("autodiff:  f′(x) ="), timeout=5000)
     assert window.plot2d.df_curve.isVisible()
-    assert window.toggle_actions["show_derivative"].isEnabled()
+    assert window.toggle_actions["derivative"].isEnabled()
 
 
 def test_a_click_on_the_hidden_formula_reveals_it(qtbot, window):
@@ -233,7 +233,7 @@ def test_x_sin_one_over_x_fits_f_and_draws_the_envelope(qtbot, window):
     load(qtbot, window, "oscillation-x-sin")
     y0, y1 = window.plot2d.visible_y_range()
     assert -1 < y0 < -0.45 and 0.45 < y1 < 1, "y fits f (within ±x), not f′ (±17)"
-    lines = window._lesson_items
+    lines = window.controller._lesson_items
     assert len(lines) == 2
     for line, slope in zip(lines, (1, -1), strict=True):
         xs, ys = line.getData()
@@ -241,7 +241,7 @@ def test_x_sin_one_over_x_fits_f_and_draws_the_envelope(qtbot, window):
         assert line.opts["pen"].style() == Qt.DashLine
     assert any(label.text.startswith("y = ±x") for _sample, label in window.plot2d.legend.items)
     type_expression(qtbot, window, "sin(x)")
-    assert window._lesson_items == []
+    assert window.controller._lesson_items == []
     assert all(line.scene() is None for line in lines)
 
 
@@ -267,7 +267,7 @@ def test_focus_starts_outside_the_editor_and_space_plays(qtbot, window):
     qtbot.keyClick(focused, Qt.Key_Space)
     assert not window.sweep.is_running()
     # from a button too: Space plays, it does not press the button
-    window.toggle_actions["show_f"].trigger()
+    window.toggle_actions["f"].trigger()
     button = window.play_button
     button.setFocus()
     qtbot.keyClick(button, Qt.Key_Space)

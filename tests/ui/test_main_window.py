@@ -127,13 +127,13 @@ def test_fifty_quick_expressions_end_on_the_last(qtbot, window):
     qtbot.waitUntil(lambda: window.compiled is not None and window.compiled.text == texts[-1], timeout=60000)
     qtbot.wait(200)
     assert window.compiled.text == texts[-1]
-    assert window.last_result_text == texts[-1]
+    assert window.controller.last_result_text == texts[-1]
     x = window.plot2d.curve.x
     np.testing.assert_allclose(window.plot2d.curve.f[np.isfinite(x)], 50 * x**2 + np.sin(50 * x), rtol=1e-9)
 
 
 def test_closing_stops_the_compile_thread(qtbot, window):
-    thread: QThread = window.compiler.thread
+    thread: QThread = window.controller.compiler.thread
     assert thread.isRunning()
     window.close()
     assert not thread.isRunning()
@@ -147,7 +147,7 @@ def test_curve_is_resampled_when_the_view_changes(qtbot, window):
     curve = window.plot2d.curve
     assert curve.x[-1] == pytest.approx(101, abs=1e-9)
     assert len(curve.x) >= view_box.width() / 2
-    window.reset_view()
+    window.controller.reset_view()
     qtbot.waitUntil(lambda: window.plot2d.curve.x[0] == pytest.approx(-6, abs=1e-9))
 
 
@@ -173,14 +173,14 @@ def test_history_recalls_with_up_and_down(qtbot, window):
 
 
 def test_history_is_kept_across_runs(qtbot, settings):
-    from derivgui.ui.main_window import MainWindow
+    from derivgui.app.startup import open_window
 
-    first = MainWindow(settings=settings)
+    first = open_window(settings)
     qtbot.addWidget(first)
     qtbot.waitUntil(lambda: first.compiled is not None, timeout=20000)
     type_expression(qtbot, first, "tanh(x)")
     first.close()
-    second = MainWindow(settings=settings)
+    second = open_window(settings)
     qtbot.addWidget(second)
     assert "tanh(x)" in second.editor.history
     assert second.editor.text() == "tanh(x)"
@@ -197,10 +197,10 @@ def test_dragging_the_point_moves_a(qtbot, window):
 
 
 def test_toggles_hide_and_show_items(qtbot, window):
-    action = window.toggle_actions["show_secant"]
+    action = window.toggle_actions["secant"]
     action.trigger()
     assert not window.plot2d.secant.isVisible()
-    assert window.state.show_secant is False
+    assert window.state.overlay("secant") is False
     action.trigger()
     assert window.plot2d.secant.isVisible()
 
@@ -225,23 +225,23 @@ def test_window_image_shows_the_curve(qtbot, window):
     curve_pixels, colors = curve_colour_pixels(window.plot2d)
     assert colors > 8, "the view looks blank"
     assert curve_pixels > 100, "the curve's colour is missing"
-    window.toggle_actions["show_f"].trigger()  # f is drawn in the view's static background: drawn anew
+    window.toggle_actions["f"].trigger()  # f is drawn in the view's static background: drawn anew
     qtbot.wait(50)
     assert curve_colour_pixels(window.plot2d)[0] < curve_pixels / 4
-    window.toggle_actions["show_f"].trigger()
+    window.toggle_actions["f"].trigger()
     qtbot.wait(50)
     assert curve_colour_pixels(window.plot2d)[0] == curve_pixels
 
 
 def test_corrupt_settings_fall_back_to_defaults(qtbot, settings):
-    from derivgui.ui.main_window import MainWindow
+    from derivgui.app.startup import open_window
 
     settings.setValue("window/geometry", "zzz")
     settings.setValue("window/state", 42)
     settings.setValue("session/state", "{not json")
     settings.setValue("editor/history", "[1, 2")
     settings.sync()
-    win = MainWindow(settings=settings)
+    win = open_window(settings)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.compiled is not None, timeout=20000)
     assert win.editor.text() == "1/(1+exp(-x))"
@@ -258,3 +258,37 @@ def test_arrow_keys_pan_and_resample(qtbot, window):
     qtbot.keyClick(window.plot2d, Qt.Key_Minus)
     nx0, nx1 = window.plot2d.visible_x_range()
     assert nx1 - nx0 == pytest.approx(1.25 * (x1 - x0))
+
+
+# -- one model: a field set from code moves every control and view -----------------------------
+
+
+def test_setting_model_fields_from_code_moves_the_controls_and_the_views(qtbot, window):
+    from PyQt5.QtWidgets import QDoubleSpinBox
+
+    window.state.update(a=2.5, delta_a=0.125)
+    assert window.findChild(QDoubleSpinBox, "pointSpin").value() == 2.5
+    assert window.findChild(QDoubleSpinBox, "deltaSpin").value() == 0.125
+    x, _y = window.plot2d.points.getData()
+    assert list(x) == [2.5, 2.625]  # the view's point moved with no widget touched
+    window.state.set_overlay("secant", False)
+    assert not window.toggle_actions["secant"].isChecked() and not window.plot2d.secant.isVisible()
+    window.toggle_actions["secant"].trigger()  # and back: the action sets the model
+    assert window.state.overlay("secant") and window.plot2d.secant.isVisible()
+    window.state.update(expression="x^3")
+    qtbot.waitUntil(lambda: window.compiled is not None and window.compiled.text == "x^3", timeout=20000)
+    assert window.editor.text() == "x^3"
+
+
+def test_the_lesson_field_set_from_code_shows_that_lesson_and_keeps_the_model(qtbot, window):
+    from derivgui.model.lessons import load_lessons
+
+    exercise = next(lesson for lesson in load_lessons() if lesson.exercise and not lesson.two_variables)
+    window.state.update(expression=exercise.expression, a=0.75, lesson=exercise.title)
+    qtbot.waitUntil(lambda: window.compiled is not None and window.compiled.text == exercise.expression,
+                    timeout=20000)
+    assert window.formula.answer_hidden and not window.plot2d.df_curve.isVisible()
+    assert window.lessons_dock.list.currentItem().data(Qt.UserRole) == exercise.id
+    assert window.state.a == 0.75  # the session's point, not the lesson's
+    window.state.update(lesson="")
+    assert not window.formula.answer_hidden and window.plot2d.df_curve.isVisible()

@@ -9,7 +9,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QDoubleSpinBox
 
-from derivgui.ui.view2d.plot2d import Dots, Segments, VerticalLine
+from derivgui.ui.overlays.items import Dots, Segments, VerticalLine
 from tests.ui.conftest import type_expression
 
 

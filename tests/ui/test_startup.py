@@ -137,13 +137,13 @@ def test_the_3d_page_is_built_for_the_first_function_of_two_variables(qtbot, win
     assert window._page3d is None  # an f(x) start needs no OpenGL
     assert window.views.count() == 1
     window.reset_camera()  # nothing to reset yet, and nothing built for it
-    window.toggle_actions["show_plane"].setChecked(False)  # a toggle set before the page exists
+    window.toggle_actions["plane"].setChecked(False)  # a toggle set before the page exists
     assert window._page3d is None
     type_expression(qtbot, window, "x*y")
     assert window._page3d is not None and window.views.currentWidget() is window.page3d
     assert window.plot3d is window.page3d.view and window.plot3d.objectName() == "plot3d"
     assert not window.plot3d.plane.visible()
-    window.toggle_actions["show_plane"].setChecked(True)
+    window.toggle_actions["plane"].setChecked(True)
     assert window.plot3d.plane.visible()
     type_expression(qtbot, window, "x^2")
     assert window.views.currentWidget() is window.plot2d

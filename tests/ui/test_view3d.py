@@ -63,7 +63,7 @@ def test_secants_approach_partials(qtbot, window):
 def test_switching_2d_3d_2d_keeps_state(qtbot, window):
     type_expression(qtbot, window, "x^2")
     set_point(window, 0.75, -1.25, 0.125, -0.5)
-    window.toggle_actions["show_secant"].trigger()
+    window.toggle_actions["secant"].trigger()
     type_expression(qtbot, window, "x*y")
     assert window.views.currentWidget() is window.page3d
     assert spin(window, "pointSpin").value() == 0.75
@@ -75,7 +75,7 @@ def test_switching_2d_3d_2d_keeps_state(qtbot, window):
     assert window.views.currentWidget() is window.plot2d
     assert not window.findChild(QDoubleSpinBox, "pointYSpin").isVisible()
     assert spin(window, "pointSpin").value() == 0.75
-    assert window.state.show_secant is False
+    assert window.state.overlay("secant") is False
     assert float(label(window, "tangentSlopeLabel")) == pytest.approx(1.5)
 
 
@@ -131,11 +131,11 @@ def test_camera_is_not_reset_when_the_point_moves(qtbot, window):
 
 def test_overlays_can_be_toggled(qtbot, window):
     type_expression(qtbot, window, "x*y")
-    window.toggle_actions["show_plane"].trigger()
+    window.toggle_actions["plane"].trigger()
     assert not window.plot3d.plane.visible()
-    window.toggle_actions["show_gradient"].trigger()
+    window.toggle_actions["gradient"].trigger()
     assert not window.plot3d.gradient_arrow.visible()
-    window.toggle_actions["show_plane"].trigger()
+    window.toggle_actions["plane"].trigger()
     set_point(window, 1.0, 1.0, 0.5, 0.5)
     assert window.plot3d.plane.visible()
 

@@ -479,7 +479,7 @@ class ExportScene:
             view.show()
             _settle()
             s = self.state
-            view.set_visibility(s.show_f, s.show_derivative, s.show_secant, s.show_tangent, s.show_guides)
+            view.set_overlays(s.overlays)
             view.set_function(self.compiled.value_and_grad, x_range=self.x_range)
             if self.y_range is not None:
                 view.getPlotItem().getViewBox().setRange(xRange=self.x_range, yRange=self.y_range, padding=0)
@@ -513,8 +513,7 @@ class ExportScene:
                 raise ExportError("3D export needs OpenGL, and no OpenGL context could be created here")
             view.set_surface(vg, sample_surface(vg, s.surface_x_range, s.surface_y_range,
                                                 SURFACE_RESOLUTION, SURFACE_RESOLUTION))
-            view.set_overlay_visibility(secant=s.show_secant, tangent=s.show_tangent, gradient=s.show_gradient,
-                                        slices=s.show_slices, plane=s.show_plane)
+            view.set_overlays(s.overlays)
             view.set_point(judged_point_report(self.compiled, s.a, s.b, self.delta_a, self.delta_b), self.delta_a,
                            self.delta_b)
             if self._live_view3d is not None:

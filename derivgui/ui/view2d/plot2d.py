@@ -1,36 +1,30 @@
-"""The 2D view: f, f', the point a and a + Δa with the notebook's guides, secant and tangent."""
+"""The 2D view: the point a and a + Δa, and the registered overlays (f, f′, secant, tangent, guides, …)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QFont, QPainter, QPainterPath, QPixmap
+from PyQt5.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import QGraphicsItem
-from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 
 from derivgui.numeric.geometry import (
     SampledCurve,
     SecantReport,
-    line_through,
     range_still_fits,
     robust_y_range,
     sample_curve,
 )
+from derivgui.ui.overlays import PLOT2D_OVERLAYS, OverlayRegistry
+from derivgui.ui.overlays.base import Z_MARKS
+from derivgui.ui.overlays.items import COLORS, Dots, VerticalLine
 from derivgui.ui.static_layer import StaticLayerView
 from derivgui.ui.tuning import fit_pixmap_cache, note_pixmap_caches
 
-COLORS = {
-    "f": "#1f77b4",
-    "derivative": "#ff7f0e",
-    "secant": "#d62728",
-    "tangent": "#2ca02c",
-    "guide": "#55a868",
-    "point": "#222222",
-}
 UNDEFINED_COLOR = "#a02020"  # the hollow marker and its words where f(a) is undefined
 
 
@@ -246,247 +240,6 @@ def _clamp(value: float, lo: float, hi: float) -> float:
     return max(lo, min(value, hi)) if hi >= lo else lo
 
 
-class _Overlay(pg.GraphicsObject):
-    """A few points in view coordinates, moved on every slider step.
-
-    pyqtgraph's PlotDataItem and ScatterPlotItem cost ~0.3 ms a ``setData`` and as much again to
-    paint and re-bound, for their generality (down-sampling, styles per point, caches keyed by
-    data); this holds at most a handful of points and does only what they need. The pixel
-    padding of the bounds is recomputed only when the view's transform changes, and the bounds
-    stop at the view's edges (it clips its items), so a line that runs off the view does not
-    repaint the axes beside it.
-    """
-
-    def __init__(self, pad_px: float) -> None:
-        super().__init__()
-        self._pad_px = pad_px
-        self._x: list[float] = []
-        self._y: list[float] = []
-        self._data_rect: QRectF | None = None  # the finite points' bounds, None when there are none
-        self._bounds: QRectF | None = None  # padded and within the view, in item coordinates
-        self._padding: tuple[float, float] | None = None  # ``pad_px`` in item units, for the view's transform
-
-    def setData(self, x, y) -> None:  # noqa: N802 (pyqtgraph's name)
-        x, y = [float(v) for v in x], [float(v) for v in y]  # a handful: plain Python beats NumPy here
-        if x == self._x and y == self._y:
-            return  # (the tangent on a Δa step)
-        self.prepareGeometryChange()
-        self._x, self._y = x, y
-        finite = [(px, py) for px, py in zip(self._x, self._y, strict=True) if math.isfinite(px) and math.isfinite(py)]
-        if finite:
-            xs, ys = [px for px, _py in finite], [py for _px, py in finite]
-            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-            self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
-        else:
-            self._data_rect = None
-        self._bounds = None
-        self._changed()
-        self.update()
-
-    def _changed(self) -> None:
-        """What a subclass redoes when the points change."""
-
-    def getData(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802 (pyqtgraph's name)
-        return np.array(self._x, dtype=float), np.array(self._y, dtype=float)
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
-        super().viewTransformChanged()
-        self.prepareGeometryChange()
-        self._bounds = self._padding = None
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        if self._bounds is None:
-            if self._data_rect is None:
-                self._bounds = QRectF()
-            else:
-                if self._padding is None:
-                    px, py = self.pixelVectors()
-                    self._padding = (0.0 if px is None else px.length() * self._pad_px,
-                                     0.0 if py is None else py.length() * self._pad_px)
-                px, py = self._padding
-                self._bounds = self._data_rect.adjusted(-px, -py, px, py)
-                view = self.viewRect()
-                if view is not None:  # the view clips what lies outside it: a step need not repaint the axes
-                    self._bounds &= view.adjusted(-px, -py, px, py)
-        return self._bounds
-
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802 (pyqtgraph's name)
-        """The view's auto-range (pyqtgraph's 'A' button) sees the points as a PlotDataItem's."""
-        if self._data_rect is None:
-            return None, None
-        if ax == 0:
-            return self._data_rect.left(), self._data_rect.right()
-        return self._data_rect.top(), self._data_rect.bottom()
-
-    def pixelPadding(self) -> float:  # noqa: N802 (pyqtgraph's name)
-        return self._pad_px
-
-
-class Segments(_Overlay):
-    """A line through a few points (or ``connect="pairs"`` segments), painted as PlotCurveItem paints it.
-
-    ``opts`` has what a legend sample reads; a legend entry toggles it as it toggles a curve.
-    """
-
-    def __init__(self, pen, connect: str = "all", name: str | None = None) -> None:
-        pen = pg.mkPen(pen)
-        super().__init__(pad_px=pen.widthF() * 0.7072)  # PlotCurveItem's padding for a cosmetic pen
-        self.opts = {"pen": pen, "name": name, "connect": connect, "antialias": pg.getConfigOption("antialias"),
-                     "fillLevel": None, "fillBrush": None, "symbol": None}
-        # PlotCurveItem's "auto" segmented-line mode: wide opaque solid lines without antialiasing
-        # are drawn as separate segments, everything else as one path.
-        self._as_segments = (pen.widthF() > 1.0 and pen.style() == Qt.SolidLine and pen.isSolid()
-                             and pen.color().alphaF() == 1.0)
-        self._path: QPainterPath | None = None
-        self._lines: list[QLineF] = []
-
-    def _changed(self) -> None:
-        self._path = None
-        self._lines = []
-
-    def paint(self, p, *_args) -> None:
-        if self._data_rect is None:
-            return
-        antialias = self.opts["antialias"] if self._exportOpts is False else self._exportOpts.get("antialias", True)
-        p.setRenderHint(QPainter.Antialiasing, antialias)
-        p.setPen(self.opts["pen"])
-        if self._as_segments and not antialias:
-            if not self._lines:
-                self._lines = _segments(self._x, self._y, self.opts["connect"])
-            p.drawLines(self._lines)
-        else:
-            if self._path is None:
-                self._path = QPainterPath()  # as pyqtgraph's arrayToQPath: a subpath per pair, or one polyline
-                for i, line in enumerate(_segments(self._x, self._y, self.opts["connect"])):
-                    if i == 0 or self.opts["connect"] == "pairs":
-                        self._path.moveTo(line.p1())
-                    self._path.lineTo(line.p2())
-            p.drawPath(self._path)
-
-
-def _segments(xs: list[float], ys: list[float], connect: str) -> list[QLineF]:
-    """The segments PlotCurveItem draws for ``connect`` "all" (a polyline through the finite points)
-    or "pairs" (each pair of finite points)."""
-    finite = [math.isfinite(x) and math.isfinite(y) for x, y in zip(xs, ys, strict=True)]
-    if connect == "pairs":
-        return [QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs) - 1, 2)
-                if finite[i] and finite[i + 1]]
-    points = [(px, py) for px, py, ok in zip(xs, ys, finite, strict=True) if ok]
-    return [QLineF(*a, *b) for a, b in zip(points, points[1:], strict=False)]
-
-
-class Dots(_Overlay):
-    """A few round markers, ``size`` pixels across whatever the zoom, painted as ScatterPlotItem paints them:
-    on screen from a pre-rendered symbol, in an export as vector symbols (× the export's resolution scale)."""
-
-    def __init__(self, size: float, pen, brush) -> None:
-        pen, brush = pg.mkPen(pen), pg.mkBrush(brush)
-        side = renderSymbol("o", size, pen, brush).width()
-        super().__init__(pad_px=side * 0.7072)  # ScatterPlotItem's padding
-        self.opts = {"pen": pen, "brush": brush, "size": size, "symbol": "o", "antialias": False}
-        self._symbol: QPixmap | None = None  # rendered for the device pixel ratio of the last paint
-
-    def _device_points(self, p) -> list[QPointF]:
-        transform = p.transform()
-        points = []
-        for x, y in zip(self._x, self._y, strict=True):
-            if math.isfinite(x) and math.isfinite(y):
-                at = transform.map(QPointF(x, y))
-                points.append(QPointF(min(max(at.x(), -2.0**30), 2.0**30), min(max(at.y(), -2.0**30), 2.0**30)))
-        return points
-
-    def paint(self, p, _option, widget=None) -> None:
-        if self._data_rect is None:
-            return
-        points = self._device_points(p)
-        p.resetTransform()
-        if self._exportOpts is not False:
-            p.setRenderHint(QPainter.Antialiasing, self._exportOpts.get("antialias", True))
-            size = self.opts["size"] * self._exportOpts.get("resolutionScale", 1.0)
-            for at in points:
-                p.resetTransform()
-                p.translate(at)
-                drawSymbol(p, "o", size, self.opts["pen"], self.opts["brush"])
-            return
-        ratio = widget.devicePixelRatioF() if widget is not None else 1.0
-        if self._symbol is None or self._symbol.devicePixelRatioF() != ratio:
-            image = renderSymbol("o", self.opts["size"], self.opts["pen"], self.opts["brush"], dpr=ratio)
-            self._symbol = QPixmap.fromImage(image)
-            self._symbol.setDevicePixelRatio(ratio)
-        source = QRectF(0, 0, self._symbol.width(), self._symbol.height())
-        p.drawPixmapFragments([QPainter.PixmapFragment.create(at, source, 1 / ratio, 1 / ratio) for at in points],
-                              self._symbol)
-
-
-class VerticalLine(pg.GraphicsObject):
-    """x = ``x`` across the view, drawn as pyqtgraph's InfiniteLine(angle=90) draws it.
-
-    An InfiniteLine is a rotated item, and Qt redraws a rotated item's device-pixel cache on
-    every paint; this item is not rotated (it turns the painter), so its cache holds.
-    """
-
-    def __init__(self, x: float, pen) -> None:
-        super().__init__()
-        self._x = x
-        self._pen = pg.mkPen(pen)
-        self._pen.setJoinStyle(Qt.MiterJoin)  # as InfiniteLine.paint sets it
-        self._bounds: QRectF | None = None
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
-        super().viewTransformChanged()
-        self.prepareGeometryChange()
-        self._bounds = None
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        if self._bounds is None:
-            view = self.viewRect()
-            if view is None:
-                self._bounds = QRectF()
-            else:
-                px, _py = self.pixelVectors()
-                half = (0.0 if px is None else px.length()) * (self._pen.widthF() / 2 + 2)
-                self._bounds = QRectF(self._x - half, view.top(), 2 * half, view.height())
-        return self._bounds
-
-    def paint(self, p, *_args) -> None:
-        view = self.viewRect()
-        if view is None:
-            return
-        p.translate(self._x, 0)
-        p.rotate(90)
-        p.setPen(self._pen)
-        p.drawLine(QPointF(view.top(), 0), QPointF(view.bottom(), 0))
-
-
-def tangent_lines(report: SecantReport, x0: float, x1: float,
-                  y_range: tuple[float, float]) -> tuple[list[float], list[float]]:
-    """What the tangent overlay draws across [x0, x1] for the verdict at a.
-
-    Smooth: the tangent line. A kink: the two one-sided tangent half-lines meeting at (a, f(a)),
-    each vertical where its slope is infinite (a cusp). A vertical tangent: the line x = a. A jump,
-    a hole or an undefined point: nothing, since there is no tangent to draw.
-    """
-    verdict = report.verdict
-    a, fa = report.a, report.f_a
-    if verdict is None or verdict.exists:
-        xs, ys = line_through(a, fa, report.tangent_slope, x0, x1)
-        return list(xs), list(ys)
-    y0, y1 = y_range
-    if verdict.kind == "vertical":
-        return [a, a], [y0, y1]
-    if verdict.kind != "kink":
-        return [], []
-
-    def end(slope: float, x_end: float, side: float) -> tuple[float, float]:
-        if math.isinf(slope):  # going away from a on this side, f rises where the slope's sign says
-            rises = (slope > 0) == (side > 0)
-            return a, (y1 if rises else y0)
-        return x_end, fa + slope * (x_end - a)
-
-    left, right = end(verdict.left, x0, -1.0), end(verdict.right, x1, 1.0)
-    return [left[0], a, right[0]], [left[1], fa, right[1]]
-
-
 def _beside(at: QPointF, size: QRectF, side: float, below: bool, view: QRectF, taken: list[QRectF],
             ink: InkMap | None, lines: list[tuple[float, float, float, float]] = ()) -> QRectF:
     """A label's rectangle of ``size`` beside the point ``at`` (pixels): on the ``side`` (−1 left,
@@ -531,6 +284,13 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
     ``lines_in_legend`` the legend names the curves only (a small slice plot's full legend
     covered a third of it); ``derivative_legend`` is f′'s name there (f′ "(autodiff)" by default).
 
+    What it draws over the axes besides the points are overlays (``derivgui.ui.overlays``), one
+    of each class in ``PLOT2D_OVERLAYS``, kept by name in ``overlays`` (an ``OverlayRegistry``):
+    ``set_overlays`` shows and hides them by name, ``set_report`` feeds the shown ones the point,
+    ``resample`` all of them the new samples of f and f′. ``f_curve``, ``df_curve``, ``secant``,
+    ``tangent`` and ``guides`` are the items of the overlays "f", "derivative", "secant",
+    "tangent" and "guides". A legend sample clicked shows or hides its overlay (``overlay_toggled``).
+
     The guides' labels (``values``: what f(a) and f(a + Δa) are called, "f(a, b)" in a slice)
     sit beside their points, inside the view, clear of one another; the legend takes the
     corner where it covers neither them nor much of the curves (``AutoLegend``). Where f(a) is
@@ -540,6 +300,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
 
     point_dragged = pyqtSignal(float)
     range_changed = pyqtSignal(float, float)  # the visible x range, after a pan or zoom
+    overlay_toggled = pyqtSignal(str, bool)  # an overlay's name and whether it shows, toggled in the view (its legend)
 
     def __init__(self, parent=None, object_name: str = "plot2d", variable: str = "x", point: str = "a",
                  function: str = "f(x)", derivative: str = "f′(x)", cache_static: bool = False,
@@ -570,25 +331,27 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         for line in (self.x_axis_line, self.y_axis_line):
             self.addItem(line, ignoreBounds=True)
 
-        self.f_curve = self.plot(name=function, pen=pg.mkPen(COLORS["f"], width=2.5), connect="finite")
-        self.df_curve = self.plot(name=derivative_legend or f"{derivative} (autodiff)",
-                                  pen=pg.mkPen(COLORS["derivative"], width=2), connect="finite")
-        self.secant = Segments(pg.mkPen(COLORS["secant"], width=2), name="secant")
-        self.tangent = Segments(pg.mkPen(COLORS["tangent"], width=2, style=Qt.DashLine), name="tangent")
-        for line in (self.secant, self.tangent):
-            self.addItem(line)  # within pyqtgraph's auto-range, as a curve
-            if lines_in_legend:
-                self.legend.addItem(line, line.opts["name"])
+        # What the overlays read of the view as they build their items.
+        self.function_label = function
+        self.derivative_label = derivative_legend or f"{derivative} (autodiff)"
+        self.lines_in_legend = lines_in_legend
+        self.overlays = OverlayRegistry(overlay(self) for overlay in PLOT2D_OVERLAYS)
+        self.f_curve = self.overlays["f"].curve
+        self.df_curve = self.overlays["derivative"].curve
+        self.secant = self.overlays["secant"].line
+        self.tangent = self.overlays["tangent"].line
+        self.guides = self.overlays["guides"].line
+        self.legend.sigSampleClicked.connect(self._on_legend_clicked)
+        # The student's f′ lies over the overlays at Z_LINES (over f′, which it should match) and under
+        # those at Z_MARKS (the guides), as the points and their labels lie over those.
         self.mine_curve = self.plot(pen=pg.mkPen("#9467bd", width=2, style=Qt.DotLine),
                                     connect="finite")
         self.mismatch = pg.ScatterPlotItem(size=7, symbol="x", pen=pg.mkPen("#b00000", width=1.5),
                                            brush=pg.mkBrush("#b00000"))
         self.addItem(self.mismatch, ignoreBounds=True)
         self.show_my_derivative(None)
-        guide_pen = pg.mkPen(COLORS["guide"], width=1.2, style=Qt.DashLine)
-        self.guides = Segments(guide_pen, connect="pairs")
-        self.addItem(self.guides, ignoreBounds=True)
         self.points = Dots(size=9, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(COLORS["point"]))
+        self.points.setZValue(Z_MARKS)
         self.addItem(self.points, ignoreBounds=True)
         # An open circle where f(a) is undefined but has a limit: a removable discontinuity.
         self.hole = Dots(size=20, pen=pg.mkPen(COLORS["f"], width=2.5), brush=pg.mkBrush("w"))
@@ -623,9 +386,9 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             # Outside the view's bounds (ignoreBounds), so pyqtgraph needs no notice of each move.
             label.setFlag(QGraphicsItem.ItemSendsGeometryChanges, False)
             label.setVisible(False)  # shown once there is a point to label
+            label.setZValue(Z_MARKS)
             self.labels[key] = label
             self.addItem(label, ignoreBounds=True)
-        self._guides_shown = True
         self._undefined = False  # f(a) undefined without a limit: the hollow marker on the axis
         self._ink: InkMap | None = None  # where the curves lie, for placing labels and legend; None when stale
 
@@ -719,15 +482,15 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         y0, y1 = self.visible_y_range()
         self.curve = sample_curve(self._value_and_grad, x0, x1, self.sample_count(), y1 - y0, self._branch_changes)
         self._holes = self._find_holes(x0, x1) if self._find_holes is not None else []
-        self.f_curve.setData(self.curve.x, self.curve.f)
-        self.df_curve.setData(self.curve.x, self.curve.df)
+        for overlay in self.overlays:  # (hidden ones too: a new range is rare, and showing one then costs nothing)
+            overlay.resampled(self.curve)
         self._ink = None
         if self._report is not None:
-            self._draw_lines(self._report)
+            self._feed_overlays(self._report)
             self._place_overlays()
 
     def set_report(self, report: SecantReport) -> None:
-        """Move the point overlays to a new (a, Δa)."""
+        """Move the point, its markers and the shown overlays to a new (a, Δa)."""
         self._report = report
         a, ad = report.a, report.a + report.delta
         fa, fad = report.f_a, report.f_a_delta
@@ -738,9 +501,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         if not self._undefined:
             self._move_handle(a, fa if np.isfinite(fa) else limit)
         self._show_handle_as_point(not self._undefined)
-        # The notebook's dashed guides: down to the x axis and across to the y axis.
-        self.guides.setData([a, a, ad, ad, 0.0, a, 0.0, ad], [0.0, fa, 0.0, fad, fa, fa, fad, fad])
-        self._draw_lines(report)
+        self._feed_overlays(report)
         self._place_overlays()
 
     def _move_handle(self, x: float, y: float) -> None:
@@ -823,7 +584,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             self.undefined_marker.setData([], [])
         apart_x = abs(ad - a) * sx > 70
         apart_y = math.isfinite(fa) and math.isfinite(fad) and abs(fad - fa) * sy > 18
-        guides = self._guides_shown and self.guides.isVisible()
+        guides = self.overlays.visible("guides")
         # The x axis's labels, centred under their points.
         for key, x, shown in (("a", a, guides), ("a+da", ad, guides and apart_x)):
             label, at = self.labels[key], (x - x0) * sx
@@ -843,12 +604,8 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             for y in (fa, fad):
                 if math.isfinite(y) and 0 <= (y1 - y) * sy <= height:
                     guide_ends.append(QRectF(-x0 * sx - 6, (y1 - y) * sy - 6, 40, 12))
-        lines = []
-        for overlay in (self.secant, self.tangent, self.guides):
-            if overlay.isVisible():
-                xs, ys = overlay.getData()
-                lines += [((line.x1() - x0) * sx, (y1 - line.y1()) * sy, (line.x2() - x0) * sx, (y1 - line.y2()) * sy)
-                          for line in _segments(xs.tolist(), ys.tolist(), overlay.opts["connect"])]
+        lines = [((line.x1() - x0) * sx, (y1 - line.y1()) * sy, (line.x2() - x0) * sx, (y1 - line.y2()) * sy)
+                 for overlay in self.overlays.shown() for line in overlay.segments()]
         # The legend before the labels beside the points: it has four places, they have more.
         self.legend.place(width, height, keep_clear + guide_ends, self._ink, lines)
         taken = list(keep_clear)
@@ -877,10 +634,11 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         x, y = self.hole.getData()
         return list(zip(x.tolist(), y.tolist(), strict=True))
 
-    def _draw_lines(self, report: SecantReport) -> None:
-        x0, x1 = self.visible_x_range()
-        self.secant.setData(*line_through(report.a, report.f_a, report.secant_slope, x0, x1))
-        self.tangent.setData(*tangent_lines(report, x0, x1, self.visible_y_range()))
+    def _feed_overlays(self, report: SecantReport) -> None:
+        """The shown overlays follow the point (the hidden ones wait until shown), and the holes' circles."""
+        view_range = self.getPlotItem().getViewBox().viewRange()
+        for overlay in self.overlays.fed():
+            overlay.update(report, view_range)
         holes = dict(self._holes)
         verdict = report.verdict
         if verdict is not None and verdict.kind == "hole" and verdict.f_left is not None:
@@ -910,16 +668,29 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
 
     # -- toggles -----------------------------------------------------------------------------
 
-    def set_visibility(self, f: bool, derivative: bool, secant: bool, tangent: bool, guides: bool) -> None:
-        self.f_curve.setVisible(f)
-        self.df_curve.setVisible(derivative)
-        self.secant.setVisible(secant)
-        self.tangent.setVisible(tangent)
-        self.guides.setVisible(guides)
-        self._guides_shown = guides
+    def set_overlays(self, visible: Mapping[str, bool]) -> None:
+        """Show or hide overlays by name (``overlays.names()``); other names are ignored, so the
+        model's whole visibility dict can be passed, and overlays it does not name stay as they are."""
+        if not self.overlays.apply(visible):
+            return
         self._ink = None
         if self._report is not None:
-            self.set_report(self._report)
+            self.set_report(self._report)  # the newly shown follow the point; labels and legend placed anew
+
+    def set_overlay_visible(self, name: str, on: bool) -> None:
+        self.set_overlays({name: on})
+
+    def set_visibility(self, f: bool, derivative: bool, secant: bool, tangent: bool, guides: bool) -> None:
+        """The overlays by position (kept until every caller passes names to ``set_overlays``)."""
+        self.set_overlays({"f": f, "derivative": derivative, "secant": secant, "tangent": tangent, "guides": guides})
+
+    def _on_legend_clicked(self, item) -> None:
+        """pyqtgraph's legend toggled ``item``: its whole overlay follows, and says so."""
+        overlay = self.overlays.owner(item)
+        if overlay is not None:
+            on = item.isVisible()
+            self.set_overlay_visible(overlay.name, on)
+            self.overlay_toggled.emit(overlay.name, on)
 
     # -- events ------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -21,6 +22,7 @@ from derivgui.numeric.surface import (
     slice_along_y,
     surface_mesh,
 )
+from derivgui.ui.overlays import OverlayEntry
 from derivgui.ui.static_layer import LayeredPlotWidget
 from derivgui.ui.tuning import shorten_switch_interval
 from derivgui.ui.view2d.plot2d import (
@@ -343,12 +345,26 @@ class SurfacePage(QWidget):
             self.gradient_line.getPlotItem().getViewBox().setRange(
                 xRange=self._gradient_x_range, yRange=self._gradient_y_range, padding=0)
 
+    def set_overlays(self, visible: Mapping[str, bool]) -> None:
+        """Show or hide overlays by name: the 3D view takes its own (secant, tangent, gradient,
+        slices, plane), each slice plot those of a 2D view (f, derivative, secant, tangent, guides,
+        normal…); names neither has are ignored, so the model's whole dict can be passed."""
+        self.view.set_overlays(visible)
+        for plot in (self.slice_x, self.slice_y):
+            plot.set_overlays(visible)
+
+    def overlay_entries(self) -> list[OverlayEntry]:
+        """The page's overlays, one entry per name (the slice plots' first, then the 3D view's own)."""
+        entries: dict[str, OverlayEntry] = {}
+        for entry in (*self.slice_x.overlays.entries(), *self.view.overlay_entries()):
+            entries.setdefault(entry.name, entry)
+        return list(entries.values())
+
     def set_overlay_visibility(self, secant: bool, tangent: bool, gradient: bool, slices: bool, plane: bool,
                                guides: bool, f: bool, derivative: bool) -> None:
-        self.view.set_overlay_visibility(secant=secant, tangent=tangent, gradient=gradient, slices=slices,
-                                         plane=plane)
-        for plot in (self.slice_x, self.slice_y):
-            plot.set_visibility(f, derivative, secant, tangent, guides)
+        """The overlays by position (kept until every caller passes names to ``set_overlays``)."""
+        self.set_overlays({"secant": secant, "tangent": tangent, "gradient": gradient, "slices": slices,
+                           "plane": plane, "guides": guides, "f": f, "derivative": derivative})
 
     def stop_timers(self) -> None:
         self._refine_timer.stop()

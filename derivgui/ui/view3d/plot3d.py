@@ -19,6 +19,7 @@ pieces, one per turn of the event loop, each once llvmpipe has rasterized the on
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,8 @@ from derivgui.numeric.surface import (
     tangent_plane_patch,
     to_box,
 )
+from derivgui.ui.overlays.base import OverlayEntry
+from derivgui.ui.overlays.surface import SURFACE_OVERLAYS
 from derivgui.ui.tuning import keep_heap_for_llvmpipe
 
 HALF_XY = 5.0  # the x and y ranges map to [-5, 5] in the scene
@@ -771,6 +774,15 @@ class Plot3DView(gl.GLViewWidget):
         """Show or hide overlays by name: gradient, slices, tangent, secant, plane."""
         self._overlay_visible = {**self._overlay_visible, **visible}
         self._apply_visibility()
+
+    def set_overlays(self, visible: Mapping[str, bool]) -> None:
+        """``set_overlay_visibility`` from a dict; names of overlays it does not draw are ignored."""
+        self.set_overlay_visibility(**{name: bool(on) for name, on in visible.items() if name in self.overlays})
+
+    @staticmethod
+    def overlay_entries() -> tuple[OverlayEntry, ...]:
+        """Its overlays as the window offers them."""
+        return SURFACE_OVERLAYS
 
     def reset_camera(self) -> None:
         self.opts["center"] = pg.Vector(0, 0, 0)
