@@ -8,6 +8,7 @@ one of each, in this order, which is also the order of the window's actions for 
 from derivgui.ui.overlays.base import Overlay, OverlayEntry, OverlayRegistry
 from derivgui.ui.overlays.curves import DerivativeCurve, FunctionCurve
 from derivgui.ui.overlays.lines import Guides, Secant, Tangent
+from derivgui.ui.overlays.normal_line import NormalLine
 
 PLOT2D_OVERLAYS: tuple[type[Overlay], ...] = (
     FunctionCurve,
@@ -15,6 +16,7 @@ PLOT2D_OVERLAYS: tuple[type[Overlay], ...] = (
     Secant,
     Tangent,
     Guides,
+    NormalLine,
 )
 
 __all__ = ["PLOT2D_OVERLAYS", "Overlay", "OverlayEntry", "OverlayRegistry"]
