@@ -9,6 +9,7 @@ source of truth, and everything here reacts to its change events.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
@@ -55,6 +56,7 @@ class Controller(QObject):
         self._lesson: Lesson | None = None  # the lesson on screen, until another expression is shown
         self._lesson_to_frame: Lesson | None = None  # framed once its expression has compiled
         self._lesson_items: list = []  # what a lesson adds to the 2D view (its envelope)
+        self._reacting = True  # False while this controller changes the model itself (``_quiet``)
 
         self.compiler = CompileService(self)
         self.compiler.result.connect(self._on_compiled)
@@ -150,19 +152,14 @@ class Controller(QObject):
 
     # -- the model changed ---------------------------------------------------------------------
 
-    _reacting = True
-
+    @contextmanager
     def _quiet(self):
         """Model changes made here while the views are brought up to date by hand."""
-        controller = self
-
-        class Quiet:
-            def __enter__(self):
-                controller._reacting = False
-
-            def __exit__(self, *_exc):
-                controller._reacting = True
-        return Quiet()
+        self._reacting = False
+        try:
+            yield
+        finally:
+            self._reacting = True
 
     def _on_state_changed(self, changed: set[str]) -> None:
         if not self._reacting:

@@ -17,28 +17,16 @@ verdict programs, as before requests existed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from derivgui.expr.errors import ExpressionError
-from derivgui.expr.functions import CONSTANTS, VARIABLES, lookup_function
-from derivgui.expr.parse import (
-    MAX_LENGTH,
-    Expression,
-    Token,
-    Var,
-    _check_height,
-    _Parser,
-    iter_nodes,
-    parse,
-    tokenize,
-)
+from derivgui.expr.names import check_parameter_name
+from derivgui.expr.parse import Expression, parse
 
 MAX_ORDER = 8
 MAX_PARAMETERS = 16
 HESSIAN = ("d2/xx", "d2/xy", "d2/yy")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
 
 
 @dataclass(frozen=True)
@@ -124,72 +112,8 @@ def _capabilities_key(request: CompileRequest) -> str:
             f"hessian={int(request.hessian)};verdicts={int(request.verdicts)}")
 
 
-def check_parameter_name(name: object) -> None:
-    """A parameter is named like a Python identifier, and not like a variable, a constant or a function."""
-    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
-        raise ExpressionError(f"a parameter is named by a letter, then letters, digits or _ (at most 32): {name!r}")
-    if name in VARIABLES:
-        raise ExpressionError(f"'{name}' is a variable; a parameter needs another name")
-    if name in CONSTANTS:
-        raise ExpressionError(f"'{name}' is a constant; a parameter needs another name")
-    if lookup_function(name) is not None:
-        raise ExpressionError(f"'{name}' is a function; a parameter needs another name")
-
-
 def as_request(request: CompileRequest | str) -> CompileRequest:
     return request if isinstance(request, CompileRequest) else CompileRequest(request)
-
-
-# -- parsing with parameters --------------------------------------------------------------------
-
-
-class _ParameterParser(_Parser):
-    """The expression parser, with the parameters' names as operands besides x, y, pi and e."""
-
-    def __init__(self, text: str, tokens: list[Token], parameters: frozenset[str]) -> None:
-        super().__init__(text, tokens)
-        self.parameters = parameters
-
-    def primary(self):
-        tok = self.tok
-        if tok.kind == "name" and tok.text in self.parameters:
-            self.advance()
-            return Var(tok.text, tok.column)  # k(x + 1) is k·(x + 1), as x(x + 1) is
-        return super().primary()
-
-
-def _split(name: str, atoms: list[str]) -> list[str] | None:
-    """``kx`` → ["k", "x"] (longest atom first, as the parser splits ``xy`` and ``pix``)."""
-    parts: list[str] = []
-    i = 0
-    while i < len(name):
-        for atom in atoms:
-            if name.startswith(atom, i):
-                parts.append(atom)
-                i += len(atom)
-                break
-        else:
-            return None
-    return parts
-
-
-def _expand_names(tokens: list[Token], parameters: frozenset[str]) -> list[Token]:
-    """Run-together names split into variables, constants and parameters: ``ax^2 + bx`` is a·x² + b·x."""
-    atoms = sorted((*VARIABLES, *CONSTANTS, *parameters), key=len, reverse=True)
-    out: list[Token] = []
-    for tok in tokens:
-        known = tok.text in parameters or tok.text in VARIABLES or tok.text in CONSTANTS \
-            or lookup_function(tok.text) is not None
-        if tok.kind == "name" and not known:
-            parts = _split(tok.text, atoms)
-            if parts is not None and len(parts) > 1:
-                column = tok.column
-                for part in parts:
-                    out.append(Token("name", part, column))
-                    column += len(part)
-                continue
-        out.append(tok)
-    return out
 
 
 def parse_request(request: CompileRequest | str) -> Expression:
@@ -200,28 +124,9 @@ def parse_request(request: CompileRequest | str) -> Expression:
     nor a parameter keeps its usual message) and for capabilities the variables do not allow.
     """
     request = as_request(request)
-    if not request.parameters:
-        expression = parse(request.text)
-    else:
-        expression = _parse_with(request.text, frozenset(request.parameters))
+    expression = parse(request.text, parameters=request.parameters)
     check(request, expression)
     return expression
-
-
-def _parse_with(text: str, parameters: frozenset[str]) -> Expression:
-    # As parse.parse, with the parameters known.
-    if not isinstance(text, str):
-        raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is too long ({len(text)} characters; at most {MAX_LENGTH})", MAX_LENGTH)
-    if not text.strip():
-        raise ExpressionError("type an expression, for example x^2")
-    tokens = _expand_names(tokenize(text), parameters)
-    tree = _ParameterParser(text, tokens, parameters).parse()
-    _check_height(tree)
-    used = {node.name for node in iter_nodes(tree) if isinstance(node, Var)}
-    variables = ("x", "y") if "y" in used else ("x",)
-    return Expression(text, tree, variables)
 
 
 def check(request: CompileRequest, expression: Expression) -> None:

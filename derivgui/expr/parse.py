@@ -10,11 +10,14 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from derivgui.expr.errors import ExpressionError
 from derivgui.expr.functions import ALIASES, CONSTANTS, FUNCTIONS, VARIABLES, lookup_function
+from derivgui.expr.names import check_parameter_name
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100  # levels of nesting: parentheses (grouping or a call), signs and exponents
@@ -38,7 +41,7 @@ class Num:
 
 @dataclass(frozen=True)
 class Var:
-    name: str  # "x" or "y"
+    name: str  # "x" or "y", or a parameter's name
     column: int
 
 
@@ -243,9 +246,17 @@ def _tokenize_into(text: str, tokens: list[Token]) -> None:
     tokens.append(Token("end", "", n))
 
 
-def _split_implicit_product(name: str) -> list[str] | None:
-    """``xy`` → ["x", "y"], ``pix`` → ["pi", "x"]; None when the name is not such a product."""
-    atoms = sorted((*VARIABLES, *CONSTANTS), key=len, reverse=True)
+def _atoms(parameters: frozenset[str]) -> tuple[str, ...]:
+    """The names a run-together name may be made of, longest first."""
+    return tuple(sorted((*VARIABLES, *CONSTANTS, *parameters), key=len, reverse=True))
+
+
+_ATOMS = _atoms(frozenset())
+
+
+def _split_implicit_product(name: str, atoms: tuple[str, ...] = _ATOMS) -> list[str] | None:
+    """``xy`` → ["x", "y"], ``pix`` → ["pi", "x"], ``kx`` → ["k", "x"] with a parameter k; None when
+    the name is not such a product."""
     parts: list[str] = []
     i = 0
     while i < len(name):
@@ -259,12 +270,14 @@ def _split_implicit_product(name: str) -> list[str] | None:
     return parts
 
 
-def _expand_names(tokens: list[Token]) -> list[Token]:
-    """Resolve run-together names like ``xy`` or ``2pix`` into separate variables and constants."""
+def _expand_names(tokens: list[Token], parameters: frozenset[str]) -> list[Token]:
+    """Resolve run-together names like ``xy``, ``2pix`` or ``bx`` (a parameter b) into separate
+    variables, constants and parameters."""
+    atoms = _atoms(parameters)
     out: list[Token] = []
     for tok in tokens:
-        if tok.kind == "name" and not _is_known(tok.text):
-            parts = _split_implicit_product(tok.text)
+        if tok.kind == "name" and not _is_known(tok.text, parameters):
+            parts = _split_implicit_product(tok.text, atoms)
             if parts is not None and len(parts) > 1:
                 col = tok.column
                 for part in parts:
@@ -275,8 +288,8 @@ def _expand_names(tokens: list[Token]) -> list[Token]:
     return out
 
 
-def _is_known(name: str) -> bool:
-    return name in VARIABLES or name in CONSTANTS or lookup_function(name) is not None
+def _is_known(name: str, parameters: frozenset[str]) -> bool:
+    return name in VARIABLES or name in parameters or name in CONSTANTS or lookup_function(name) is not None
 
 
 _ALL_NAMES = sorted({*VARIABLES, *CONSTANTS, *FUNCTIONS, *ALIASES})
@@ -306,9 +319,10 @@ def _unknown_name_error(tok: Token, is_call: bool) -> ExpressionError:
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[Token]) -> None:
+    def __init__(self, text: str, tokens: list[Token], parameters: frozenset[str]) -> None:
         self.text = text
         self.tokens = tokens
+        self.parameters = parameters
         self.pos = 0
         self.depth = 0
         self.exponent_depth = 0
@@ -418,8 +432,8 @@ class _Parser:
         if tok.kind == "name":
             self.advance()
             is_call = self.at_op("(")
-            if tok.text in VARIABLES:
-                return Var(tok.text, tok.column)
+            if tok.text in VARIABLES or tok.text in self.parameters:
+                return Var(tok.text, tok.column)  # x(x + 1) and k(x + 1) are products
             if tok.text in CONSTANTS:
                 return Const(tok.text, tok.column)
             spec = lookup_function(tok.text)
@@ -480,17 +494,34 @@ class _Parser:
         return ExpressionError(f"expected a number, variable or '(' but found '{tok.text}'", tok.column)
 
 
-def parse(text: str) -> Expression:
-    """Check ``text`` and return its tree; raise ``ExpressionError`` (with a column) otherwise."""
+def parse(text: str, parameters: Iterable[str] = ()) -> Expression:
+    """Check ``text`` and return its tree; raise ``ExpressionError`` (with a column) otherwise.
+
+    ``parameters``: names of free scalar inputs besides x and y (each one ``check_parameter_name``
+    allows). They are operands as the variables are, ``Var`` nodes of their own names, and split
+    out of run-together names as well: with parameters a, b and c, ``ax^2 + bx + c`` is
+    a·x² + b·x + c. A name listed but absent from the text is allowed. ``Expression.variables``
+    stays x, or x and y; a name that is neither a variable nor a parameter keeps its usual message.
+    """
+    names = _parameter_set(parameters)
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression is too long ({len(text)} characters; at most {MAX_LENGTH})", MAX_LENGTH)
     if not text.strip():
         raise ExpressionError("type an expression, for example x^2")
-    tokens = _expand_names(tokenize(text))
-    tree = _Parser(text, tokens).parse()
+    tokens = _expand_names(tokenize(text), names)
+    tree = _Parser(text, tokens, names).parse()
     _check_height(tree)
     used = {node.name for node in iter_nodes(tree) if isinstance(node, Var)}
     variables = ("x", "y") if "y" in used else ("x",)
     return Expression(text, tree, variables)
+
+
+def _parameter_set(parameters: Iterable[str]) -> frozenset[str]:
+    if isinstance(parameters, str) or not isinstance(parameters, Iterable):
+        raise ExpressionError(f"parameters must be a tuple of names, got {reprlib.repr(parameters)}")
+    names = tuple(parameters)
+    for name in names:
+        check_parameter_name(name)
+    return frozenset(names)

@@ -55,7 +55,7 @@ from typing import Any, ClassVar
 
 from psygnal import Signal, SignalGroup, SignalGroupDescriptor
 
-from derivgui.expr.functions import CONSTANTS, lookup_function
+from derivgui.expr.names import check_parameter_name
 
 DEFAULT_EXPRESSION = "1/(1+exp(-x))"
 
@@ -78,7 +78,6 @@ SHOW_KEYS = {f"show_{name}": name for name in OVERLAYS}
 MAX_CURVES = 16
 MAX_PARAMETERS = 16
 MAX_UNKNOWN_OVERLAYS = 32  # overlays of a newer version, kept for it
-MAX_NAME = 32  # characters of a parameter's name
 MAX_OVERLAY_NAME = 40
 DEFAULT_PARAMETER_RANGE = (-10.0, 10.0)
 
@@ -396,7 +395,6 @@ MAX_TEXT = 10_000  # characters of an expression (the parser takes 2000; the res
 MIN_WIDTH = 1e-200  # a range at least this wide …
 RELATIVE_WIDTH = 1e-12  # … and at least this fraction of max(1, |centre|): thousands of floats across
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}", re.ASCII)
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)  # the expression parser's names
 
 
 def check_field(name: str, value):
@@ -427,19 +425,6 @@ def check_range(name: str, lo: float, hi: float) -> tuple[float, float]:
     if width < MIN_WIDTH or width < RELATIVE_WIDTH * max(1.0, abs(centre)):
         raise ValueError(f"{name} is too narrow for its position (width {width:.3g} at {centre:.6g})")
     return lo, hi
-
-
-def check_parameter_name(name) -> str:
-    """``name`` if it can name a parameter in an expression; ``ValueError`` with the reason if not."""
-    if not isinstance(name, str):
-        raise ValueError("a parameter's name must be text")
-    if not (len(name) <= MAX_NAME and _NAME.fullmatch(name)):
-        raise ValueError(f"a parameter's name must be a name of at most {MAX_NAME} letters, digits and _")
-    if name in ("x", "y"):
-        raise ValueError(f"{name} is a variable and cannot be a parameter")
-    if name in CONSTANTS or lookup_function(name) is not None:
-        raise ValueError(f"{name} is a constant or a function and cannot be a parameter")
-    return name
 
 
 class _Notes:

@@ -7,6 +7,7 @@ import pytest
 
 from derivgui import ExpressionError
 from derivgui.expr.functions import ALIASES, FUNCTIONS
+from derivgui.expr.names import check_parameter_name
 from derivgui.expr.parse import (
     MAX_DEPTH,
     MAX_EXPONENT_DEPTH,
@@ -18,6 +19,7 @@ from derivgui.expr.parse import (
     Num,
     Unary,
     Var,
+    iter_nodes,
     parse,
 )
 
@@ -447,3 +449,88 @@ def test_str_of_an_error_is_one_line(text):
     assert str(err).startswith(err.message)
     if err.column is not None:
         assert str(err).endswith(f"(column {err.column + 1})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters: free scalar inputs besides x and y
+
+
+@pytest.mark.parametrize(
+    ("text", "parameters", "explicit"),
+    [
+        ("ax^2 + bx + c", ("a", "b", "c"), "a*x^2 + b*x + c"),  # run-together names split as xy is
+        ("kx", ("k",), "k*x"),
+        ("2pikx", ("k",), "2*pi*k*x"),
+        ("k(x + 1)", ("k",), "k*(x + 1)"),  # a product, as x(x + 1) is
+        ("omega x + omegax", ("omega",), "omega*x + omega*x"),
+        ("abx", ("a", "ab"), "ab*x"),  # the longest name first, as pix is pi·x
+        ("k_1 sin(w y)", ("k_1", "w"), "k_1*sin(w*y)"),
+    ],
+)
+def test_parameters_are_operands(text, parameters, explicit):
+    expression = parse(text, parameters=parameters)
+    assert expression.normalized == parse(explicit, parameters=parameters).normalized
+    names = {node.name for node in iter_nodes(expression.tree) if isinstance(node, Var)}
+    assert names - {"x", "y"} <= set(parameters)
+
+
+def test_parameters_keep_the_variables_and_columns():
+    expression = parse("a*x + by", parameters=["a", "b", "unused"])
+    assert expression.variables == ("x", "y") and expression.text == "a*x + by"
+    assert parse("k", parameters=("k",)).variables == ("x",)
+    assert parse("bx", parameters=("b",)).tree == Binary("*", Var("b", 0), Var("x", 1), 1)
+
+
+def test_without_parameters_their_names_are_unknown():
+    assert "x and y are the only variables; found 'k'" in error_of("k*x").message
+    assert "unknown name 'kx'" in error_of("kx").message
+    err = error_of_with("k*q*x", ("k",))
+    assert "found 'q'" in err.message and err.column == 2
+    err = error_of_with("k(x)", ())
+    assert "unknown function 'k'" in err.message
+
+
+@pytest.mark.parametrize(
+    ("parameters", "fragment"),
+    [
+        (("x",), "'x' is a variable"), (("pi",), "'pi' is a constant"), (("ln",), "'ln' is a function"),
+        (("2k",), "named by a letter"), (("k" * 33,), "at most 32"), ((3,), "named by a letter"),
+        ("kw", "must be a tuple"), (None, "must be a tuple"),
+    ],
+)
+def test_bad_parameters(parameters, fragment):
+    assert fragment in error_of_with("x", parameters).message
+
+
+def error_of_with(text: str, parameters) -> ExpressionError:
+    with pytest.raises(ExpressionError) as info:
+        parse(text, parameters=parameters)
+    return info.value
+
+
+@pytest.mark.parametrize("name", ["k", "omega_2", "_t", "A", "x1", "yy", "k" * 32])
+def test_good_parameter_names(name):
+    assert check_parameter_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("x", "'x' is a variable"), ("y", "'y' is a variable"), ("pi", "'pi' is a constant"),
+        ("e", "'e' is a constant"), ("sin", "'sin' is a function"), ("arcsin", "'arcsin' is a function"),
+        ("1a", "named by a letter"), ("a b", "named by a letter"), ("", "named by a letter"),
+        ("é", "named by a letter"), ("k" * 33, "named by a letter"), (3, "named by a letter.*must be text"),
+        (None, "must be text, not NoneType"), ("\ud800", "named by a letter"), ("a\x00", "named by a letter"),
+        ("a-b", "named by a letter"),
+    ],
+)
+def test_bad_parameter_names(name, fragment):
+    with pytest.raises(ExpressionError, match=fragment) as info:
+        check_parameter_name(name)
+    assert isinstance(info.value, ValueError) and "\n" not in str(info.value)
+
+
+def test_a_long_bad_name_is_shortened_in_the_message():
+    with pytest.raises(ExpressionError) as info:
+        check_parameter_name("k" * 100_000 + "!")
+    assert len(str(info.value)) < 200

@@ -43,6 +43,21 @@ def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "derivgui.ini"), QSettings.IniFormat)
 
 
+@pytest.fixture(scope="module")
+def compiled():
+    """``compiled(text)``: ``compile_expr(text)``, compiled once per text in a test module."""
+    from derivgui import compile_expr
+
+    cache = {}
+
+    def compile_once(text: str):
+        if text not in cache:
+            cache[text] = compile_expr(text)
+        return cache[text]
+
+    return compile_once
+
+
 def open_window(qtbot, settings, compiled: bool = True):
     """A real main window with ``settings``, shown; with ``compiled``, once its plot has compiled."""
     from derivgui.app import startup

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from derivgui.numeric.geometry import judged_secant_report
@@ -11,48 +9,7 @@ from derivgui.ui.overlays import PLOT2D_OVERLAYS
 from derivgui.ui.overlays.menu import OVERLAY_MENU
 from derivgui.ui.overlays.normal_line import NormalLine
 from derivgui.ui.view2d.plot2d import Plot2DView
-
-BUILT_IN = ["f", "derivative", "secant", "tangent", "guides"]
-THREE_D = ["gradient", "slices", "plane"]
-
-
-@pytest.fixture(scope="module")
-def compiled():
-    from derivgui import compile_expr
-
-    cache = {}
-
-    def compile_once(text: str):
-        if text not in cache:
-            cache[text] = compile_expr(text)
-        return cache[text]
-
-    return compile_once
-
-
-def shown_view(qtbot, compiled, text: str, a: float, **kwargs) -> Plot2DView:
-    """A Plot2DView on screen showing ``text`` over [-3, 3] × [-3, 3] with the point at ``a``."""
-    view = Plot2DView(**kwargs)
-    qtbot.addWidget(view)
-    view.resize(600, 450)
-    view.show()
-    qtbot.waitExposed(view)
-    function = compiled(text)
-    view.set_function(function.value_and_grad, x_range=(-3.0, 3.0))
-    view.getPlotItem().getViewBox().setRange(xRange=(-3.0, 3.0), yRange=(-3.0, 3.0), padding=0)
-    view.resample()
-    view.set_report(judged_secant_report(function, a, 0.5))
-    return view
-
-
-def normal_points(view: Plot2DView) -> list[tuple[float, float]]:
-    x, y = view.overlays["normal"].line.getData()
-    return [(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True) if math.isfinite(px) and math.isfinite(py)]
-
-
-def legend_texts(view: Plot2DView) -> list[str]:
-    return [label.text for _sample, label in view.legend.items]
-
+from tests.ui.overlay_helpers import BUILT_IN, THREE_D, legend_texts, line_points, shown_view, stacking_order
 
 # -- its registration ------------------------------------------------------------------------
 
@@ -93,10 +50,7 @@ def test_the_normal_line_is_shown_by_name_and_other_names_are_ignored(qtbot):
 def test_the_normal_line_lies_under_the_student_curve(qtbot):
     view = Plot2DView()
     qtbot.addWidget(view)
-    stacked = view.getPlotItem().getViewBox().childGroup.childItems()  # (Qt: in stacking order)
-    order = [stacked.index(item) for item in (view.f_curve, view.df_curve, view.secant, view.tangent,
-                                              view.overlays["normal"].line, view.mine_curve, view.guides,
-                                              view.points, view.labels["fa"])]
+    order = stacking_order(view, view.overlays["normal"].line)
     assert order == sorted(order)
 
 
@@ -108,7 +62,7 @@ def test_the_normal_line_is_hidden_by_default_and_adds_no_legend_entry(qtbot, co
     legend = legend_texts(view)
     assert not view.overlays.visible("normal") and not view.overlays["normal"].line.isVisible()
     assert view.overlays["normal"] not in view.overlays.fed()
-    assert "normal" not in legend and normal_points(view) == []  # never fed while hidden
+    assert "normal" not in legend and line_points(view, "normal") == []  # never fed while hidden
     view.set_overlay_visible("normal", True)
     assert legend_texts(view) == [*legend, "normal"]
     view.set_overlay_visible("normal", False)
@@ -118,7 +72,7 @@ def test_the_normal_line_is_hidden_by_default_and_adds_no_legend_entry(qtbot, co
 def test_the_normal_line_of_x_squared_at_1_has_slope_minus_one_half(qtbot, compiled):
     view = shown_view(qtbot, compiled, "x^2", 1.0)
     view.set_overlay_visible("normal", True)
-    points = normal_points(view)
+    points = line_points(view, "normal")
     assert len(points) == 2 and points[0] != points[1]
     for x, y in points:
         assert y == pytest.approx(1.0 - (x - 1.0) / 2.0)
@@ -129,16 +83,16 @@ def test_the_normal_line_of_x_squared_at_1_has_slope_minus_one_half(qtbot, compi
 def test_the_normal_line_of_x_squared_at_0_is_vertical(qtbot, compiled):
     view = shown_view(qtbot, compiled, "x^2", 0.0)
     view.set_overlay_visible("normal", True)
-    (x0, y0), (x1, y1) = normal_points(view)
+    (x0, y0), (x1, y1) = line_points(view, "normal")
     assert x0 == x1 == 0.0 and (y0, y1) == view.visible_y_range()
 
 
 def test_abs_at_0_has_no_normal_line(qtbot, compiled):
     view = shown_view(qtbot, compiled, "abs(x)", 0.0)
     view.set_overlay_visible("normal", True)
-    assert normal_points(view) == []
+    assert line_points(view, "normal") == []
     view.set_report(judged_secant_report(compiled("abs(x)"), 1.0, 0.5))  # where there is a tangent, slope 1
-    (x0, y0), (x1, y1) = normal_points(view)
+    (x0, y0), (x1, y1) = line_points(view, "normal")
     assert (y1 - y0) / (x1 - x0) == pytest.approx(-1.0)
 
 
@@ -146,7 +100,7 @@ def test_the_normal_line_at_a_vertical_tangent_is_horizontal(qtbot, compiled):
     view = shown_view(qtbot, compiled, "cbrt(x)", 0.0)
     assert view._report.verdict.kind == "vertical"
     view.set_overlay_visible("normal", True)
-    (x0, y0), (x1, y1) = normal_points(view)
+    (x0, y0), (x1, y1) = line_points(view, "normal")
     assert y0 == y1 == 0.0 and (x0, x1) == view.visible_x_range()
 
 
@@ -154,7 +108,7 @@ def test_a_slice_plot_shows_the_normal_line_without_a_legend_entry(qtbot, compil
     view = shown_view(qtbot, compiled, "x^2", 1.0, lines_in_legend=False)
     legend = legend_texts(view)
     view.set_overlays({"normal": True})
-    assert legend_texts(view) == legend and len(normal_points(view)) == 2
+    assert legend_texts(view) == legend and len(line_points(view, "normal")) == 2
 
 
 @pytest.mark.gl

@@ -8,8 +8,6 @@ overlay of its own.
 
 from __future__ import annotations
 
-import math
-
 import pyqtgraph as pg
 import pytest
 
@@ -23,9 +21,8 @@ from derivgui.ui.overlays.lines import Secant
 from derivgui.ui.overlays.menu import OVERLAY_MENU, THREE_D_ONLY, overlay_menu
 from derivgui.ui.overlays.surface import SURFACE_OVERLAYS
 from derivgui.ui.view2d.plot2d import Plot2DView
+from tests.ui.overlay_helpers import BUILT_IN, THREE_D, legend_texts, line_points, shown_view, stacking_order
 
-BUILT_IN = ["f", "derivative", "secant", "tangent", "guides"]
-THREE_D = ["gradient", "slices", "plane"]  # the 3D view's own, after the 2D views' (secant, tangent)
 REGISTERED = [overlay.name for overlay in PLOT2D_OVERLAYS]
 EXTRA = REGISTERED[len(BUILT_IN):]  # registered after the built-ins (none, or more)
 
@@ -64,44 +61,6 @@ def probe_registered(monkeypatch):
     """``Probe`` registered after the others, as its line in ``PLOT2D_OVERLAYS`` would register it."""
     monkeypatch.setattr(plot2d_module, "PLOT2D_OVERLAYS", (*PLOT2D_OVERLAYS, Probe))
     monkeypatch.setattr(menu_module, "PLOT2D_OVERLAYS", (*PLOT2D_OVERLAYS, Probe))
-
-
-@pytest.fixture(scope="module")
-def compiled():
-    from derivgui import compile_expr
-
-    cache = {}
-
-    def compile_once(text: str):
-        if text not in cache:
-            cache[text] = compile_expr(text)
-        return cache[text]
-
-    return compile_once
-
-
-def shown_view(qtbot, compiled, text: str, a: float, **kwargs) -> Plot2DView:
-    """A Plot2DView on screen showing ``text`` over [-3, 3] × [-3, 3] with the point at ``a``."""
-    view = Plot2DView(**kwargs)
-    qtbot.addWidget(view)
-    view.resize(600, 450)
-    view.show()
-    qtbot.waitExposed(view)
-    function = compiled(text)
-    view.set_function(function.value_and_grad, x_range=(-3.0, 3.0))
-    view.getPlotItem().getViewBox().setRange(xRange=(-3.0, 3.0), yRange=(-3.0, 3.0), padding=0)
-    view.resample()
-    view.set_report(judged_secant_report(function, a, 0.5))
-    return view
-
-
-def probe_points(view: Plot2DView) -> list[tuple[float, float]]:
-    x, y = view.overlays["probe"].line.getData()
-    return [(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True) if math.isfinite(px) and math.isfinite(py)]
-
-
-def legend_texts(view: Plot2DView) -> list[str]:
-    return [label.text for _sample, label in view.legend.items]
 
 
 def defaults(view: Plot2DView) -> dict[str, bool]:
@@ -251,17 +210,17 @@ def test_an_overlay_hidden_by_default_is_not_fed_and_adds_no_legend_entry(qtbot,
     legend = legend_texts(view)
     assert not view.overlays.visible("probe") and not probe.line.isVisible()
     assert "probe" not in legend and probe not in view.overlays.fed()
-    assert probe.updates == 0 and probe_points(view) == [] and probe.segments() == []  # never fed while hidden
+    assert probe.updates == 0 and line_points(view, "probe") == [] and probe.segments() == []  # never fed while hidden
     view.set_overlays({"secant": False})  # another overlay: this one stays hidden
     assert not view.overlays.visible("probe") and probe.updates == 0
     view.set_overlay_visible("probe", True)
     assert probe in view.overlays.fed() and probe.updates == 1
     assert legend_texts(view) == [*legend, "probe"]
-    assert probe_points(view) == [(-3.0, 1.0), (3.0, 1.0)]  # caught up with the point
+    assert line_points(view, "probe") == [(-3.0, 1.0), (3.0, 1.0)]  # caught up with the point
     # Where the labels and the legend are placed, its line counts as the secant's does.
     assert len(probe.segments()) == 1
     view.set_report(judged_secant_report(compiled("x^2"), 2.0, 0.5))
-    assert probe.updates == 2 and probe_points(view) == [(-3.0, 4.0), (3.0, 4.0)]
+    assert probe.updates == 2 and line_points(view, "probe") == [(-3.0, 4.0), (3.0, 4.0)]
     view.set_overlay_visible("probe", False)
     assert legend_texts(view) == legend and probe.segments() == []
     view.set_report(judged_secant_report(compiled("x^2"), 1.0, 0.5))
@@ -273,7 +232,7 @@ def test_a_slice_plot_shows_an_overlay_without_a_legend_entry(qtbot, compiled, p
     legend = legend_texts(view)
     assert all(text not in legend for text in ("secant", "tangent"))
     view.set_overlays({"probe": True})
-    assert legend_texts(view) == legend and len(probe_points(view)) == 2
+    assert legend_texts(view) == legend and len(line_points(view, "probe")) == 2
 
 
 def test_the_student_curve_lies_over_the_lines_and_under_the_guides_and_points(qtbot):
@@ -291,10 +250,7 @@ def test_the_student_curve_lies_over_the_lines_and_under_the_guides_and_points(q
 def test_a_registered_overlay_lies_under_the_student_curve(qtbot, probe_registered):
     view = Plot2DView()
     qtbot.addWidget(view)
-    stacked = view.getPlotItem().getViewBox().childGroup.childItems()
-    order = [stacked.index(item) for item in (view.f_curve, view.df_curve, view.secant, view.tangent,
-                                              view.overlays["probe"].line, view.mine_curve, view.guides,
-                                              view.points, view.labels["fa"])]
+    order = stacking_order(view, view.overlays["probe"].line)
     assert order == sorted(order)
 
 
