@@ -239,7 +239,6 @@ def build_window(qt_args: list[str] | None = None, settings_path: str | None = N
     from PyQt5.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0], *(qt_args or [])])
-    _release_windows_at_exit()
     settings, settings_problem = safe_settings(settings_path)
     if settings_problem:
         _warn(f"warning: {settings_problem}")
@@ -258,6 +257,7 @@ def open_window(settings=None):
     from derivgui.app.settings_store import default_settings, load_state
     from derivgui.ui.main_window import MainWindow
 
+    _release_windows_at_exit()  # whoever opens a window (the app, a test, a benchmark) exits without a crash
     settings = settings if settings is not None else default_settings()
     state, history, note = load_state(settings)
     window = MainWindow(state, settings, history)

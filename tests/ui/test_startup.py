@@ -149,3 +149,17 @@ def test_the_3d_page_is_built_for_the_first_function_of_two_variables(qtbot, win
     assert window.views.currentWidget() is window.plot2d
     type_expression(qtbot, window, "x*y + 1")
     assert window.views.currentWidget() is window.page3d and window.views.count() == 2
+
+
+def test_any_window_opened_is_released_before_pyqts_exit_clean_up(qtbot, settings, monkeypatch):
+    """Not only the derivgui command: a window a benchmark or a script opens is destroyed at exit
+    before PyQt's own clean-up walks sip's wrappers (the crash of #12: benchmarks/ui.py ended in a
+    segmentation fault in 1 of 3 runs when it opened its window without build_window)."""
+    from derivgui.app import startup
+
+    registered: list = []
+    monkeypatch.setattr(startup, "_release_registered", False)
+    monkeypatch.setattr("atexit.register", registered.append)
+    window = open_window(qtbot, settings, compiled=False)
+    assert registered == [startup.release_windows]  # (registered after PyQt's handler: it runs first)
+    window.close()
