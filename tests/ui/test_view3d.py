@@ -215,3 +215,16 @@ def test_a_new_range_drops_the_pending_refinement(qtbot, window):
     qtbot.wait(300)  # nothing older arrives later
     assert window.plot3d.x_range == (-1.0, 6.0) and window.plot3d.grid.x[0] == -1.0
     assert window.page3d.resolution == 200
+
+
+def test_slice_labels_step_aside_while_the_point_moves_and_are_placed_when_it_rests(qtbot, window):
+    type_expression(qtbot, window, "x^2*y + y")
+    page = window.page3d
+    qtbot.waitUntil(lambda: page.slice_x.labels["fa"].isVisible(), timeout=5000)
+    window.findChild(QDoubleSpinBox, "pointSpin").setValue(0.5)  # a step: slices get a new point
+    labels = [plot.labels["fa"] for plot in (page.slice_x, page.slice_y)]
+    assert not any(label.isVisible() for label in labels)  # not placed on every step of a drag
+    qtbot.waitUntil(lambda: all(label.isVisible() for label in labels), timeout=2000)
+    x, y = page.slice_x.points.getData()
+    label_x = labels[0].pos().x()
+    assert abs(label_x - x[0]) < 0.5 * (x[1] - x[0]) + 2.0  # beside a = 0.5, where the point rests

@@ -86,6 +86,9 @@ def plain_tick_labels(axis: pg.AxisItem) -> None:
     axis.tickStrings = tick_strings
 
 
+# A moving point's labels are placed once it has rested this long (``placing_when_settled``).
+SETTLE_MS = 80
+
 CORNERS = ((0, 0), (1, 0), (0, 1), (1, 1))  # (left 0 / right 1, top 0 / bottom 1), in order of preference
 
 
@@ -401,6 +404,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         item.getViewBox().sigResized.connect(self._on_view_resized)
         self._moving_handle = False
         self._placement_deferred = self._placement_pending = False  # see ``placing_once``
+        self._settle_timer: QTimer | None = None  # see ``placing_when_settled``
         if cache_static:
             self._cache_static_items(static_curves)
 
@@ -530,6 +534,28 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             if self._placement_pending:
                 self._placement_pending = False
                 self._place_overlays()
+
+    @contextmanager
+    def placing_when_settled(self, settle_ms: int = SETTLE_MS):
+        """Like ``placing_once``, for a point that is moving (the 3D page's slices on a drag or an
+        animation): the labels beside the points step aside and the labels and legend are placed
+        once the point has rested ``settle_ms``. Placing them costs about 0.5 ms a slice on every
+        step, a tenth of a 3D step (benchmarks/ui.py section 6), for labels no one reads mid-drag."""
+        self._placement_deferred = True
+        try:
+            yield
+        finally:
+            self._placement_deferred = False
+            if self._placement_pending:
+                self._placement_pending = False
+                for label in self.labels.values():
+                    if label.isVisible():
+                        label.setVisible(False)
+                if self._settle_timer is None:
+                    self._settle_timer = QTimer(self)
+                    self._settle_timer.setSingleShot(True)
+                    self._settle_timer.timeout.connect(self._place_overlays)
+                self._settle_timer.start(settle_ms)
 
     def _place_overlays(self) -> None:
         """Place the labels, the undefined marker and the legend for the view as it is now.

@@ -26,6 +26,7 @@ from derivgui.ui.overlays import OverlayEntry
 from derivgui.ui.static_layer import LayeredPlotWidget
 from derivgui.ui.tuning import shorten_switch_interval
 from derivgui.ui.view2d.plot2d import (
+    SETTLE_MS,
     Plot2DView,
     add_auto_legend,
     cache_as_pixmaps,
@@ -122,6 +123,11 @@ class SurfacePage(QWidget):
         cache_as_pixmaps(self.gradient_line, [item.legend])
         paint_viewport_opaquely(self.gradient_line)
         self.gradient_line.installEventFilter(self)  # its resizes fit the title
+        # The gradient plot's legend moves to the corner its new curves leave free once the point rests.
+        self._gradient_legend_timer = QTimer(self)
+        self._gradient_legend_timer.setSingleShot(True)
+        self._gradient_legend_timer.setInterval(SETTLE_MS)
+        self._gradient_legend_timer.timeout.connect(self._place_gradient_legend)
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(IDLE_DELAY_MS)
@@ -265,7 +271,7 @@ class SurfacePage(QWidget):
 
     def _show_slice_x(self, report: PointReport, x_range: tuple[float, float] | None = None) -> None:
         """x ↦ f(x, b) at the point; a step of a moves only the point on it (the curve is b's)."""
-        with self.slice_x.placing_once():  # a new curve and its point: labels placed once
+        with self.slice_x.placing_when_settled():  # the labels and legend once the point rests
             if x_range is not None or self._slice_x_at != report.b:
                 changes = self._branch_changes
                 self.slice_x.set_function(
@@ -276,7 +282,7 @@ class SurfacePage(QWidget):
 
     def _show_slice_y(self, report: PointReport, y_range: tuple[float, float] | None = None) -> None:
         """y ↦ f(a, y) at the point; a step of b moves only the point on it."""
-        with self.slice_y.placing_once():  # a new curve and its point: labels placed once
+        with self.slice_y.placing_when_settled():  # the labels and legend once the point rests
             if y_range is not None or self._slice_y_at != report.a:
                 changes = self._branch_changes
                 self.slice_y.set_function(
@@ -293,7 +299,7 @@ class SurfacePage(QWidget):
         self.grad_x_curve.setData(t, gx)
         self.grad_y_curve.setData(t, gy)
         self._fit_gradient_range(half, gx, gy)
-        self._place_gradient_legend()
+        self._gradient_legend_timer.start()
 
     def _place_gradient_legend(self) -> None:
         """The legend in the corner of the gradient plot where the curves are not."""
@@ -368,5 +374,6 @@ class SurfacePage(QWidget):
 
     def stop_timers(self) -> None:
         self._refine_timer.stop()
+        self._gradient_legend_timer.stop()
         self._generation += 1
         self._workers.shutdown(wait=False, cancel_futures=True)
