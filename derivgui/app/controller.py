@@ -87,6 +87,7 @@ class Controller(QObject):
             return
         self._requested_text = text
         self._compile_started = time.perf_counter()
+        self.state.compile_status_of(0).compiling(text)
         self.compiler.request(text)
 
     def _on_busy(self, busy: bool) -> None:
@@ -107,6 +108,7 @@ class Controller(QObject):
         # Only the newest request's result arrives here, so it answers _requested_text.
         self.last_result_text = self._requested_text
         if error is not None:
+            self.state.compile_status_of(0).failed(self._requested_text or "", error.message)
             window.editor.show_error(error.message, error.column)
             window.statusBar().showMessage(f"not plotted: {error.message} — the last valid plot stays", 8000)
             return
@@ -115,6 +117,7 @@ class Controller(QObject):
             freeze_long_lived_heap()  # everything alive now lives as long as the app (see tuning)
         new_expression = self.compiled is None or compiled.expression.normalized != self.compiled.expression.normalized
         self.compiled = window.compiled = compiled
+        self.state.compile_status_of(0).ready(compiled.text, compiled.variables)
         if self._lesson is not None and compiled.text != self._lesson.expression:
             self._leave_lesson()  # another expression: the lesson's envelope and hidden answer go
         two_variables = len(compiled.variables) == 2

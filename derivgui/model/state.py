@@ -22,6 +22,9 @@ Fields:
   and only assigning a *new* dict emits (never mutate ``state.overlays`` in place).
 * ``lesson``: the selected lesson's title, "" when none.
 
+Beside the fields, ``compile_status_of(i)``: what the compiler made of curve i's text (a
+``CompileStatus``, evented too), never saved since it is derived from the text on every run.
+
 Whether each curve compiled is not part of the document: it is derived from the text by the compile
 process, per run, and belongs to whoever runs the compiler; it is neither saved nor compared here.
 
@@ -56,6 +59,7 @@ from typing import Any, ClassVar
 from psygnal import Signal, SignalGroup, SignalGroupDescriptor
 
 from derivgui.expr.names import check_parameter_name
+from derivgui.model.compile_status import CompileStatus
 
 DEFAULT_EXPRESSION = "1/(1+exp(-x))"
 
@@ -158,6 +162,7 @@ class AppState:
 
     def __post_init__(self) -> None:
         self._hub = _Hub()
+        self.compile_status: list[CompileStatus] = []  # per curve; never saved (see compile_status_of)
         if not isinstance(self.curves, tuple):
             self.curves = tuple(self.curves)
         if not isinstance(self.parameters, tuple):
@@ -168,6 +173,12 @@ class AppState:
         events.curves.connect(self._emit_expression, check_nargs=False, priority=_FIRST)
         for name in _FIELD_NAMES:  # after every other callback of the field: subscribers hear last
             events[name].connect(partial(self._relay, name), check_nargs=False, priority=_LAST)
+
+    def compile_status_of(self, index: int = 0) -> CompileStatus:
+        """What the compiler made of curve ``index``'s text (evented, not saved: derived each run)."""
+        while len(self.compile_status) <= index:
+            self.compile_status.append(CompileStatus())
+        return self.compile_status[index]
 
     # -- the expression: the first curve's text -------------------------------------------------
 

@@ -434,3 +434,19 @@ def test_random_hostile_new_fields_never_raise(curves, parameters, overlays, les
     assert_usable(state)
     for parameter in state.parameters:
         assert parameter.lo <= parameter.value <= parameter.hi
+
+
+def test_each_curve_has_a_compile_status_that_is_evented_and_never_saved():
+    from derivgui.model.compile_status import COMPILING, ERROR, READY
+
+    state = AppState()
+    status = state.compile_status_of(0)
+    seen: list = []
+    status.events.state.connect(lambda new, _old: seen.append(new))
+    status.compiling("x^")
+    status.failed("x^", "expected something after '^'")
+    status.compiling("x^2")
+    status.ready("x^2", ("x",))
+    assert seen == [COMPILING, ERROR, COMPILING, READY] and status.variables == ("x",)
+    assert state.compile_status_of(1) is state.compile_status[1]  # one per curve, made when asked for
+    assert "compile_status" not in state.to_dict() and AppState.from_dict(state.to_dict()) == state

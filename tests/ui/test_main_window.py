@@ -292,3 +292,13 @@ def test_the_lesson_field_set_from_code_shows_that_lesson_and_keeps_the_model(qt
     assert window.state.a == 0.75  # the session's point, not the lesson's
     window.state.update(lesson="")
     assert not window.formula.answer_hidden and window.plot2d.df_curve.isVisible()
+
+
+def test_the_model_says_what_the_compiler_made_of_the_expression(qtbot, window):
+    from tests.ui.conftest import type_expression
+
+    status = window.state.compile_status_of(0)
+    type_expression(qtbot, window, "x^")
+    assert (status.text, status.state) == ("x^", "error") and status.message
+    type_expression(qtbot, window, "x^2*y")
+    assert (status.text, status.state, status.variables) == ("x^2*y", "ready", ("x", "y"))
