@@ -403,7 +403,7 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
         item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
         item.getViewBox().sigResized.connect(self._on_view_resized)
         self._moving_handle = False
-        self._placement_deferred = self._placement_pending = False  # see ``placing_once``
+        self._placement_deferred = self._placement_pending = False  # see ``placing_when_settled``
         self._settle_timer: QTimer | None = None  # see ``placing_when_settled``
         if cache_static:
             self._cache_static_items(static_curves)
@@ -522,25 +522,12 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
             self.handle.setSymbol("crosshair" if on else "o")
 
     @contextmanager
-    def placing_once(self):
-        """Place the labels and legend once, at the end, for a new function and point together
-        (``set_function`` then ``set_report``): each places them, and a placement costs about
-        0.4 ms, a fifth of a slice plot's share of a 3D step (benchmarks/ui.py section 6)."""
-        self._placement_deferred = True
-        try:
-            yield
-        finally:
-            self._placement_deferred = False
-            if self._placement_pending:
-                self._placement_pending = False
-                self._place_overlays()
-
-    @contextmanager
     def placing_when_settled(self, settle_ms: int = SETTLE_MS):
-        """Like ``placing_once``, for a point that is moving (the 3D page's slices on a drag or an
-        animation): the labels beside the points step aside and the labels and legend are placed
-        once the point has rested ``settle_ms``. Placing them costs about 0.5 ms a slice on every
-        step, a tenth of a 3D step (benchmarks/ui.py section 6), for labels no one reads mid-drag."""
+        """For a point that is moving (the 3D page's slices on a drag or an animation; a step may
+        also give them a new curve): inside, ``set_function`` and ``set_report`` place nothing; the
+        labels beside the points step aside and the labels and legend are placed once, when the
+        point has rested ``settle_ms``. Placing them costs about 0.5 ms a slice, a tenth of a 3D
+        step (benchmarks/ui.py section 6), for labels no one reads mid-drag."""
         self._placement_deferred = True
         try:
             yield
