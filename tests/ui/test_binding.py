@@ -220,12 +220,12 @@ def test_checked_binding_of_an_unknown_overlay(qtbot):
     assert state.overlay("future") and state.overlays["future"] is True
 
 
-def test_normal_is_off_by_default(qtbot):
+def test_an_overlay_the_model_does_not_know_is_off(qtbot):
     state = AppState()
     box = QCheckBox()
     qtbot.addWidget(box)
     box.setChecked(True)
-    bind_checked(box, state, "normal")
+    bind_checked(box, state, "an overlay of a later version")
     assert not box.isChecked()
 
 
