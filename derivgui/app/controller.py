@@ -47,7 +47,6 @@ class Controller(QObject):
         super().__init__(window)
         self.state, self.window, self.settings = state, window, settings
         window.controller = self
-        self.compiled = None
         self._requested_text: str | None = None
         self.last_result_text: str | None = None  # the text whose result (plot or error) is on screen
         self._compile_started = 0.0
@@ -79,6 +78,11 @@ class Controller(QObject):
         window.clear_history_action.triggered.connect(lambda _checked=False: self.clear_history())
         window.closing.connect(self.shutdown)
         self.request_compile(state.expression)
+
+    @property
+    def compiled(self):
+        """The compiled function on screen: the one the window's views draw (kept there, once)."""
+        return self.window.compiled
 
     # -- compile ---------------------------------------------------------------------------------
 
@@ -116,7 +120,7 @@ class Controller(QObject):
         if self.compiled is None:
             freeze_long_lived_heap()  # everything alive now lives as long as the app (see tuning)
         new_expression = self.compiled is None or compiled.expression.normalized != self.compiled.expression.normalized
-        self.compiled = window.compiled = compiled
+        window.compiled = compiled
         self.state.compile_status_of(0).ready(compiled.text, compiled.variables)
         if self._lesson is not None and compiled.text != self._lesson.expression:
             self._leave_lesson()  # another expression: the lesson's envelope and hidden answer go

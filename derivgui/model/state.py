@@ -58,7 +58,7 @@ from typing import Any, ClassVar
 
 from psygnal import Signal, SignalGroup, SignalGroupDescriptor
 
-from derivgui.expr.names import check_parameter_name
+from derivgui.expr.names import MAX_PARAMETERS, check_parameter_name
 from derivgui.model.compile_status import CompileStatus
 
 DEFAULT_EXPRESSION = "1/(1+exp(-x))"
@@ -80,7 +80,6 @@ OVERLAYS = tuple(DEFAULT_OVERLAYS)
 SHOW_KEYS = {f"show_{name}": name for name in OVERLAYS}
 
 MAX_CURVES = 16
-MAX_PARAMETERS = 16
 MAX_UNKNOWN_OVERLAYS = 32  # overlays of a newer version, kept for it
 MAX_OVERLAY_NAME = 40
 DEFAULT_PARAMETER_RANGE = (-10.0, 10.0)

@@ -4,7 +4,7 @@ Each ``bind_*`` function connects one control to one field, both ways, and retur
 undoes it:
 
 * the control → the model: a change the user makes is checked (``check_field``) and written with
-  ``state.update``; a value the model cannot take (Δ = 0, NaN, a collapsed range) is not written and
+  ``state.update``; a value the model cannot take (Δ = 0, NaN) is not written and
   never raises;
 * the model → the control: the field's event sets the control, only if it shows something else,
   with the control's signals blocked, so that the change does not come back as a user change (no
@@ -129,41 +129,3 @@ def bind_checked(widget, state: AppState, overlay: str) -> Unbind:
     state.events.overlays.connect(to_widget)
     return _unbinder(lambda: widget.toggled.disconnect(to_model),
                      lambda: state.events.overlays.disconnect(to_widget), widgets=(widget,))
-
-
-def bind_range(lo_widget, hi_widget, state: AppState, field: str) -> Unbind:
-    """Bind a range field (``x_range``, ``surface_x_range``, ``surface_y_range``) to two spin boxes.
-
-    Only a usable range (``check_range``: lo < hi, finite, not too narrow) is written to the model;
-    while the two show anything else (the user is moving one end past the other) the model keeps
-    its range, and the next usable pair is written.
-    """
-    event = _field_event(state, field)
-
-    def to_widget(new, _old=None) -> None:
-        try:
-            lo, hi = (_shown(lo_widget, new[0]), _shown(hi_widget, new[1]))
-        except (TypeError, IndexError):
-            return
-        if lo is None or hi is None or not _alive(lo_widget, hi_widget):
-            return
-        if (lo_widget.value(), hi_widget.value()) == (lo, hi):
-            return
-        with signals_blocked(lo_widget, hi_widget):
-            lo_widget.setValue(lo)
-            hi_widget.setValue(hi)
-
-    def to_model(_value=None) -> None:
-        try:
-            pair = check_field(field, (lo_widget.value(), hi_widget.value()))
-        except ValueError:
-            return
-        state.update(**{field: pair})
-
-    to_widget(getattr(state, field))
-    lo_widget.valueChanged.connect(to_model)
-    hi_widget.valueChanged.connect(to_model)
-    event.connect(to_widget)
-    return _unbinder(lambda: lo_widget.valueChanged.disconnect(to_model),
-                     lambda: hi_widget.valueChanged.disconnect(to_model),
-                     lambda: event.disconnect(to_widget), widgets=(lo_widget, hi_widget))

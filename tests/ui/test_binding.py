@@ -9,7 +9,7 @@ import pytest
 from PyQt5.QtWidgets import QAction, QCheckBox, QDoubleSpinBox, QPushButton, QSlider, QSpinBox, QToolButton, QWidget
 
 from derivgui.model.state import AppState
-from derivgui.ui.binding import bind_checked, bind_range, bind_value
+from derivgui.ui.binding import bind_checked, bind_value
 from derivgui.ui.panels.controls import PointControl, StepControl
 
 
@@ -227,59 +227,3 @@ def test_an_overlay_the_model_does_not_know_is_off(qtbot):
     box.setChecked(True)
     bind_checked(box, state, "an overlay of a later version")
     assert not box.isChecked()
-
-
-# -- bind_range -----------------------------------------------------------------------------------
-
-
-def test_range_binding_both_ways(qtbot):
-    state = AppState()
-    lo, hi = spin(qtbot), spin(qtbot)
-    bind_range(lo, hi, state, "surface_x_range")
-    assert (lo.value(), hi.value()) == (-6.0, 6.0)
-    emitted = counter(lo.valueChanged) + counter(hi.valueChanged)
-    calls = subscriber(state)
-    state.update(surface_x_range=(0.0, 10.0))
-    assert (lo.value(), hi.value()) == (0.0, 10.0) and emitted == []
-    hi.setValue(20.0)
-    assert state.surface_x_range == (0.0, 20.0)
-    assert calls == [{"surface_x_range"}, {"surface_x_range"}]
-
-
-def test_a_collapsed_or_inverted_range_is_not_written(qtbot):
-    state = AppState()
-    lo, hi = spin(qtbot), spin(qtbot)
-    bind_range(lo, hi, state, "x_range")
-    calls = subscriber(state)
-    lo.setValue(6.0)  # lo == hi: ignored
-    lo.setValue(8.0)  # lo > hi: ignored, while the user moves the other end
-    assert state.x_range == (-6.0, 6.0) and calls == []
-    hi.setValue(9.0)  # usable again: written
-    assert state.x_range == (8.0, 9.0) and calls == [{"x_range"}]
-
-
-@pytest.mark.parametrize("value", [(math.nan, 1.0), (1.0, math.inf), (), (1.0,), None, "ab"])
-def test_an_unusable_model_range_never_raises(qtbot, value):
-    state = AppState()
-    lo, hi = spin(qtbot), spin(qtbot)
-    bind_range(lo, hi, state, "x_range")
-    state.update(x_range=value)  # update() does not check: a computation's NaN stays visible in the model
-    assert (lo.value(), hi.value()) == (-6.0, 6.0)
-
-
-def test_an_inverted_model_range_is_shown_as_it_is(qtbot):
-    state = AppState()
-    lo, hi = spin(qtbot), spin(qtbot)
-    bind_range(lo, hi, state, "x_range")
-    state.update(x_range=(2.0, 1.0))
-    assert (lo.value(), hi.value()) == (2.0, 1.0) and state.x_range == (2.0, 1.0)
-
-
-def test_range_unbinding(qtbot):
-    state = AppState()
-    lo, hi = spin(qtbot), spin(qtbot)
-    unbind = bind_range(lo, hi, state, "x_range")
-    unbind()
-    hi.setValue(100.0)
-    state.update(x_range=(1.0, 2.0))
-    assert state.x_range == (1.0, 2.0) and (lo.value(), hi.value()) == (-6.0, 100.0)
