@@ -32,9 +32,8 @@ from typing import Any
 
 from derivgui.expr import domain
 from derivgui.expr.functions import CONSTANTS
+from derivgui.expr.names import MAX_ORDER
 from derivgui.expr.parse import Binary, Call, Const, Node, Num, Unary, Var, to_text
-
-MAX_ORDER = 8
 
 Coefficient = Any  # a backend array (or tensor), or a Python float when it is a known constant
 Series = list  # [c₀, c₁, …, cₙ]: the Taylor coefficients, c_k = f⁽ᵏ⁾(a)/k!

@@ -21,10 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from derivgui.expr.errors import ExpressionError
-from derivgui.expr.names import MAX_PARAMETERS, check_parameter_name
+from derivgui.expr.names import MAX_ORDER, MAX_PARAMETERS, check_parameter_name
 from derivgui.expr.parse import Expression, parse
 
-MAX_ORDER = 8
 HESSIAN = ("d2/xx", "d2/xy", "d2/yy")
 
 

@@ -10,6 +10,7 @@ from derivgui.expr.functions import CONSTANTS, VARIABLES, lookup_function
 
 MAX_PARAMETER_NAME = 32  # characters of a parameter's name
 MAX_PARAMETERS = 16  # parameters of an expression (a request's, the model's)
+MAX_ORDER = 8  # the highest derivative order asked of one expression (a request's, derivative(n)'s, the jet's)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)  # the names the tokenizer reads
 _RULE = f"a parameter is named by a letter or _, then letters, digits or _ (at most {MAX_PARAMETER_NAME} characters)"
 

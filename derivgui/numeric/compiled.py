@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from derivgui.expr.names import MAX_ORDER
 from derivgui.expr.parse import Expression
 from derivgui.numeric.program import Program, Runner, select
 
@@ -46,7 +47,6 @@ class Programs:
 
 
 _VARIABLES = ("x", "y")
-MAX_ORDER = 8  # the highest derivative(n), as compiler.request.MAX_ORDER
 
 
 class Kernel:
@@ -115,12 +115,7 @@ class Kernel:
         with np.errstate(all="ignore"):
             outputs = self._run(*flat)
         value, *grads = (_fresh(o, size).reshape(shape) for o in outputs)
-        with np.errstate(all="ignore"):  # one fast reduction: NaN and ±inf survive a sum
-            suspect = not np.isfinite(value.sum())
-        if suspect:
-            finite = np.isfinite(value)
-            for g in grads:
-                g[~finite] = np.nan
+        _undefined_where_f_is(value, grads)
         return value, tuple(grads)
 
     def outputs(self, args: tuple, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
@@ -142,14 +137,7 @@ class Kernel:
         flat, shape, size = _flatten(args)
         with np.errstate(all="ignore"):
             results = dict(zip(selection, (_fresh(o, size).reshape(shape) for o in run(*flat)), strict=True))
-        value = results["value"]
-        with np.errstate(all="ignore"):
-            suspect = not np.isfinite(value.sum())
-        if suspect:
-            finite = np.isfinite(value)
-            for name, array in results.items():
-                if name != "value":
-                    array[~finite] = np.nan
+        _undefined_where_f_is(results["value"], [array for name, array in results.items() if name != "value"])
         return tuple(results[n] for n in names)
 
     def has(self, name: str) -> bool:
@@ -169,6 +157,16 @@ def _flatten(args: tuple) -> tuple[list[np.ndarray], tuple[int, ...], int]:
     arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
     flat = [a if a.ndim == 1 else np.ascontiguousarray(a).reshape(-1) for a in arrays]
     return flat, arrays[0].shape, arrays[0].size
+
+
+def _undefined_where_f_is(value: np.ndarray, derivatives) -> None:
+    """NaN in ``derivatives`` wherever f's ``value`` is not finite (in place)."""
+    with np.errstate(all="ignore"):  # one fast reduction first: NaN and ±inf survive a sum
+        if np.isfinite(value.sum()):
+            return
+    finite = np.isfinite(value)
+    for derivative in derivatives:
+        derivative[~finite] = np.nan
 
 
 def _fresh(output, size: int) -> np.ndarray:
