@@ -43,7 +43,7 @@ def test_the_normal_line_is_shown_by_name_and_other_names_are_ignored(qtbot):
     assert view.overlays.visible("normal") and view.overlays["normal"].line.isVisible()
     assert not view.overlays.visible("secant") and not view.overlays.visible("plane")
     assert "normal" in [overlay.name for overlay in view.overlays.shown()]
-    view.set_visibility(True, True, True, True, True)  # the positional setter leaves it as it was
+    view.set_overlays({name: True for name in BUILT_IN})  # a dict without it leaves it as it was
     assert view.overlays.visible("normal")
 
 
@@ -123,9 +123,9 @@ def test_the_surface_page_passes_the_normal_line_to_its_slice_plots(qtbot):
         for plot in (page.slice_x, page.slice_y):
             assert plot.overlays.visible("normal") and not plot.overlays.visible("f")
             assert "normal" not in legend_texts(plot)
-        page.set_overlay_visibility(secant=False, tangent=True, gradient=False, slices=True, plane=True,
-                                    guides=False, f=True, derivative=True)
-        assert page.slice_x.overlays.visible("normal")  # not among the positional ones: left as it was
+        page.set_overlays({"secant": False, "tangent": True, "gradient": False, "slices": True, "plane": True,
+                           "guides": False, "f": True, "derivative": True})
+        assert page.slice_x.overlays.visible("normal")  # not in the dict: left as it was
         names = [entry.name for entry in page.overlay_entries()]
         assert names[:len(BUILT_IN)] == BUILT_IN and names[-len(THREE_D):] == THREE_D and "normal" in names
     finally:

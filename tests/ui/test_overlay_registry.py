@@ -183,9 +183,9 @@ def test_a_registered_overlay_gets_an_action_after_the_built_ins(monkeypatch):
 # -- the 2D view ------------------------------------------------------------------------------
 
 
-def test_set_visibility_is_set_overlays_by_position(qtbot, compiled):
+def test_set_overlays_shows_and_hides_by_name_and_leaves_the_others(qtbot, compiled):
     view = shown_view(qtbot, compiled, "x^2", 1.0)
-    view.set_visibility(True, False, True, False, False)
+    view.set_overlays(dict(zip(BUILT_IN, (True, False, True, False, False), strict=True)))
     assert [view.overlays.visible(name) for name in BUILT_IN] == [True, False, True, False, False]
     assert not view.df_curve.isVisible() and not view.tangent.isVisible() and not view.guides.isVisible()
     assert not view.labels["a"].isVisible()  # the guides' labels go with them
@@ -296,11 +296,11 @@ def test_the_surface_page_passes_names_to_its_views(qtbot, probe_registered):
         for plot in (page.slice_x, page.slice_y):
             assert plot.overlays.visible("probe") and not plot.overlays.visible("f")
             assert "probe" not in legend_texts(plot)  # the slice plots name the curves only
-        page.set_overlay_visibility(secant=False, tangent=True, gradient=False, slices=True, plane=True,
-                                    guides=False, f=True, derivative=True)
+        page.set_overlays({"secant": False, "tangent": True, "gradient": False, "slices": True, "plane": True,
+                           "guides": False, "f": True, "derivative": True})
         assert page.view._overlay_visible["secant"] is False and page.view._overlay_visible["gradient"] is False
         assert not page.slice_x.overlays.visible("guides") and page.slice_y.overlays.visible("f")
-        assert page.slice_x.overlays.visible("probe")  # not among the positional ones: left as it was
+        assert page.slice_x.overlays.visible("probe")  # not in the dict: left as it was
         assert [entry.name for entry in page.overlay_entries()] == [*REGISTERED, "probe", *THREE_D]
     finally:
         page.stop_timers()

@@ -693,10 +693,6 @@ class Plot2DView(StaticLayerView, pg.PlotWidget):
     def set_overlay_visible(self, name: str, on: bool) -> None:
         self.set_overlays({name: on})
 
-    def set_visibility(self, f: bool, derivative: bool, secant: bool, tangent: bool, guides: bool) -> None:
-        """The overlays by position (kept until every caller passes names to ``set_overlays``)."""
-        self.set_overlays({"f": f, "derivative": derivative, "secant": secant, "tangent": tangent, "guides": guides})
-
     def _on_legend_clicked(self, item) -> None:
         """pyqtgraph's legend toggled ``item``: its whole overlay follows, and says so."""
         overlay = self.overlays.owner(item)

@@ -366,12 +366,6 @@ class SurfacePage(QWidget):
             entries.setdefault(entry.name, entry)
         return list(entries.values())
 
-    def set_overlay_visibility(self, secant: bool, tangent: bool, gradient: bool, slices: bool, plane: bool,
-                               guides: bool, f: bool, derivative: bool) -> None:
-        """The overlays by position (kept until every caller passes names to ``set_overlays``)."""
-        self.set_overlays({"secant": secant, "tangent": tangent, "gradient": gradient, "slices": slices,
-                           "plane": plane, "guides": guides, "f": f, "derivative": derivative})
-
     def stop_timers(self) -> None:
         self._refine_timer.stop()
         self._gradient_legend_timer.stop()
